@@ -1,0 +1,2 @@
+//! pktstat: per-flow packet statistics (placeholder until the CLI lands).
+fn main() {}
