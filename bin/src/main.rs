@@ -1,2 +1,6 @@
-//! pktstat: per-flow packet statistics (placeholder until the CLI lands).
+//! pktstat: per-flow packet statistics (the CLI is filled in by the cli work).
+mod error;
+mod live;
+mod settings;
+
 fn main() {}
