@@ -15,3 +15,15 @@ if [ ! -x "$TOOLS/venv/bin/python-zig" ] && [ ! -x "$TOOLS/venv/bin/zig" ]; then
   "$TOOLS/venv/bin/pip" install -q ziglang
 fi
 command -v cargo-zigbuild >/dev/null 2>&1 || cargo install --locked -q cargo-zigbuild
+# qemu-user runs the binaries of every architecture; qemu-system-arm boots Debian's arm kernels
+# for the TPACKET ring tests (qemu-user lacks the packet-socket options).
+need=()
+command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
+command -v qemu-system-aarch64 >/dev/null 2>&1 || need+=(qemu-system-arm)
+command -v file >/dev/null 2>&1 || need+=(file)
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
