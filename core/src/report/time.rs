@@ -13,9 +13,11 @@ use crate::link::Timestamp;
 const SECS_PER_DAY: i64 = 86_400;
 
 /// The proleptic Gregorian (year, month 1–12, day 1–31) of a day count since 1970-01-01.
+/// Exact for every `i64` day count up to `i64::MAX - 719_468` (far beyond what a
+/// [`Timestamp`] reaches); never panics or overflows.
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     // Shift the epoch to 0000-03-01 so that leap days fall at the end of each year.
-    let z = days + 719_468;
+    let z = days.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // [0, 146096]
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
@@ -137,6 +139,14 @@ mod tests {
                 assert_eq!(pd, len, "{py}-{pm}");
             }
             (py, pm, pd) = (y, m, d);
+        }
+    }
+
+    #[test]
+    fn extreme_day_counts_do_not_overflow() {
+        for days in [i64::MIN, i64::MIN + 1, i64::MAX - 719_468, i64::MAX] {
+            let (_, m, d) = civil_from_days(days);
+            assert!((1..=12).contains(&m) && (1..=31).contains(&d));
         }
     }
 
