@@ -159,10 +159,23 @@ pub enum Decoded {
 /// Decodes one frame. `meta.vlan_tci` is the stripped outer tag, if any.
 #[inline]
 pub fn decode(link: LinkType, frame: &[u8], meta: &FrameMeta) -> Decoded {
-    match decode_link(link, frame, meta.vlan_tci) {
-        Ok(d) => d,
+    let result = match link_layer(link, frame, meta.vlan_tci) {
+        Ok((Net::V4(data), outer)) => decode_ipv4(data, vid(outer)),
+        Ok((Net::V6(data), outer)) => decode_ipv6(data, vid(outer)),
+        Ok((Net::NonIp, _)) => return Decoded::NonIp,
+        Err(m) => Err(m),
+    };
+    match result {
+        Ok(info) => Decoded::Ip(info),
         Err(m) => Decoded::Malformed(m),
     }
+}
+
+/// What the link layer announced: the network header and its version, or not IP.
+enum Net<'a> {
+    V4(&'a [u8]),
+    V6(&'a [u8]),
+    NonIp,
 }
 
 /// At most this many VLAN tags are read from the frame itself; a third is non-IP.
@@ -177,40 +190,48 @@ fn truncated(layer: Layer) -> impl Fn(Truncated) -> Malformed {
     }
 }
 
+/// The VLAN id of the outer tag's TCI; untagged and priority-tagged are both 0.
 #[inline(always)]
-fn stripped_vid(stripped: Option<u16>) -> u16 {
-    stripped.map_or(0, |tci| tci & vlan::VID_MASK)
+fn vid(outer: Option<u16>) -> u16 {
+    outer.map_or(0, |tci| tci & vlan::VID_MASK)
 }
 
+/// Strips the link header(s): returns the network header and the outer tag's TCI.
 #[inline(always)]
-fn decode_link(link: LinkType, frame: &[u8], stripped: Option<u16>) -> Result<Decoded, Malformed> {
-    match link {
+fn link_layer(
+    link: LinkType,
+    frame: &[u8],
+    stripped: Option<u16>,
+) -> Result<(Net<'_>, Option<u16>), Malformed> {
+    let net = match link {
         LinkType::Ethernet => {
             let e = ethernet::Frame::new_checked(frame).map_err(truncated(Layer::Link))?;
-            by_ethertype(e.ethertype(), e.payload(), stripped)
+            return by_ethertype(e.ethertype(), e.payload(), stripped);
         }
         LinkType::Sll => {
             let h = sll::Header::new_checked(frame).map_err(truncated(Layer::Link))?;
-            by_ethertype(h.protocol(), h.payload(), stripped)
+            return by_ethertype(h.protocol(), h.payload(), stripped);
         }
         LinkType::Sll2 => {
             let h = sll2::Header::new_checked(frame).map_err(truncated(Layer::Link))?;
-            by_ethertype(h.protocol(), h.payload(), stripped)
+            return by_ethertype(h.protocol(), h.payload(), stripped);
         }
         LinkType::Raw => match frame.first() {
-            None => Err(Malformed::Truncated {
-                layer: Layer::Link,
-                need: 1,
-                have: 0,
-            }),
+            None => {
+                return Err(Malformed::Truncated {
+                    layer: Layer::Link,
+                    need: 1,
+                    have: 0,
+                })
+            }
             Some(b) => match b >> 4 {
-                4 => decode_ipv4(frame, stripped_vid(stripped)),
-                6 => decode_ipv6(frame, stripped_vid(stripped)),
-                v => Err(Malformed::UnknownVersion(v)),
+                4 => Net::V4(frame),
+                6 => Net::V6(frame),
+                v => return Err(Malformed::UnknownVersion(v)),
             },
         },
-        LinkType::Ipv4 => decode_ipv4(frame, stripped_vid(stripped)),
-        LinkType::Ipv6 => decode_ipv6(frame, stripped_vid(stripped)),
+        LinkType::Ipv4 | LinkType::Network(ethertype::IPV4) => Net::V4(frame),
+        LinkType::Ipv6 | LinkType::Network(ethertype::IPV6) => Net::V6(frame),
         LinkType::Null | LinkType::Loop => {
             let h = null_loop::Header::new_checked(frame).map_err(truncated(Layer::Link))?;
             let version = if link == LinkType::Null {
@@ -219,25 +240,28 @@ fn decode_link(link: LinkType, frame: &[u8], stripped: Option<u16>) -> Result<De
                 h.loop_ip_version()
             };
             match version {
-                Some(4) => decode_ipv4(h.payload(), stripped_vid(stripped)),
-                Some(6) => decode_ipv6(h.payload(), stripped_vid(stripped)),
-                _ => Ok(Decoded::NonIp),
+                Some(4) => Net::V4(h.payload()),
+                Some(6) => Net::V6(h.payload()),
+                _ => Net::NonIp,
             }
         }
-        LinkType::Network(ethertype::IPV4) => decode_ipv4(frame, stripped_vid(stripped)),
-        LinkType::Network(ethertype::IPV6) => decode_ipv6(frame, stripped_vid(stripped)),
-        LinkType::Network(_) | LinkType::Unknown(_) => Ok(Decoded::NonIp),
-    }
+        LinkType::Network(_) | LinkType::Unknown(_) => Net::NonIp,
+    };
+    Ok((net, stripped))
 }
 
-/// Everything after an EtherType-carrying link header: VLAN tags, PPPoE, IP.
+/// Everything after an EtherType-carrying link header: VLAN tags, PPPoE.
 #[inline(always)]
-fn by_ethertype(mut ty: u16, mut data: &[u8], stripped: Option<u16>) -> Result<Decoded, Malformed> {
+fn by_ethertype(
+    mut ty: u16,
+    mut data: &[u8],
+    stripped: Option<u16>,
+) -> Result<(Net<'_>, Option<u16>), Malformed> {
     let mut outer = stripped;
     let mut tags = 0;
     while vlan::is_tpid(ty) {
         if tags == MAX_TAGS {
-            return Ok(Decoded::NonIp);
+            return Ok((Net::NonIp, outer));
         }
         let tag = vlan::Tag::new_checked(data).map_err(truncated(Layer::Link))?;
         if outer.is_none() {
@@ -247,20 +271,20 @@ fn by_ethertype(mut ty: u16, mut data: &[u8], stripped: Option<u16>) -> Result<D
         data = tag.payload();
         tags += 1;
     }
-    let vid = stripped_vid(outer);
-    match ty {
-        ethertype::IPV4 => decode_ipv4(data, vid),
-        ethertype::IPV6 => decode_ipv6(data, vid),
+    let net = match ty {
+        ethertype::IPV4 => Net::V4(data),
+        ethertype::IPV6 => Net::V6(data),
         ethertype::PPPOE_SESSION => {
             let s = pppoe::Session::new_checked(data).map_err(truncated(Layer::Link))?;
             match s.ppp_protocol() {
-                pppoe::PPP_IPV4 => decode_ipv4(s.payload(), vid),
-                pppoe::PPP_IPV6 => decode_ipv6(s.payload(), vid),
-                _ => Ok(Decoded::NonIp),
+                pppoe::PPP_IPV4 => Net::V4(s.payload()),
+                pppoe::PPP_IPV6 => Net::V6(s.payload()),
+                _ => Net::NonIp,
             }
         }
-        _ => Ok(Decoded::NonIp),
-    }
+        _ => Net::NonIp,
+    };
+    Ok((net, outer))
 }
 
 /// True when `proto` has transport key fields under the IP version whose ICMP is `icmp`.
@@ -303,7 +327,7 @@ fn short_ip(expected: u8, data: &[u8], layer: Layer, t: Truncated) -> Malformed 
 }
 
 #[inline(always)]
-fn decode_ipv4(data: &[u8], vlan: u16) -> Result<Decoded, Malformed> {
+fn decode_ipv4(data: &[u8], vlan: u16) -> Result<PacketInfo, Malformed> {
     let p = match ipv4::Packet::new_checked(data) {
         Ok(p) => p,
         Err(t) => return Err(short_ip(4, data, Layer::Ipv4, t)),
@@ -342,18 +366,18 @@ fn decode_ipv4(data: &[u8], vlan: u16) -> Result<Decoded, Malformed> {
         };
         (fragment, transport)
     };
-    Ok(Decoded::Ip(PacketInfo {
+    Ok(PacketInfo {
         src: Addr::v4(p.src()),
         dst: Addr::v4(p.dst()),
         proto,
         vlan,
         transport,
         fragment,
-    }))
+    })
 }
 
 #[inline(always)]
-fn decode_ipv6(data: &[u8], vlan: u16) -> Result<Decoded, Malformed> {
+fn decode_ipv6(data: &[u8], vlan: u16) -> Result<PacketInfo, Malformed> {
     let p = match ipv6::Packet::new_checked(data) {
         Ok(p) => p,
         Err(t) => return Err(short_ip(6, data, Layer::Ipv6, t)),
@@ -369,20 +393,22 @@ fn decode_ipv6(data: &[u8], vlan: u16) -> Result<Decoded, Malformed> {
     let l4 = data.get(up.offset..).unwrap_or(&[]);
     let (fragment, transport) = match up.frag {
         ipv6::Frag::Later(id) => (Fragment::Later { id }, Transport::None),
-        ipv6::Frag::First(id) => (
-            Fragment::First { id },
-            transport(up.proto, ip_proto::ICMPV6, l4)?,
-        ),
-        ipv6::Frag::None => (Fragment::None, transport(up.proto, ip_proto::ICMPV6, l4)?),
+        frag => {
+            let fragment = match frag {
+                ipv6::Frag::First(id) => Fragment::First { id },
+                _ => Fragment::None,
+            };
+            (fragment, transport(up.proto, ip_proto::ICMPV6, l4)?)
+        }
     };
-    Ok(Decoded::Ip(PacketInfo {
+    Ok(PacketInfo {
         src: Addr::v6(p.src()),
         dst: Addr::v6(p.dst()),
         proto: up.proto,
         vlan,
         transport,
         fragment,
-    }))
+    })
 }
 
 #[cfg(test)]

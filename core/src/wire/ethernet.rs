@@ -23,14 +23,14 @@ pub struct Frame<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Frame<T> {
     /// Wraps `buffer` after checking it holds the whole header.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Frame { buffer })
     }
 
     /// Destination MAC.
-    #[inline]
+    #[inline(always)]
     pub fn dst(&self) -> [u8; 6] {
         let mut mac = [0; 6];
         mac.copy_from_slice(&self.buffer.as_ref()[field::DST]);
@@ -38,7 +38,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// Source MAC.
-    #[inline]
+    #[inline(always)]
     pub fn src(&self) -> [u8; 6] {
         let mut mac = [0; 6];
         mac.copy_from_slice(&self.buffer.as_ref()[field::SRC]);
@@ -46,7 +46,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
     }
 
     /// EtherType (or 802.3 length).
-    #[inline]
+    #[inline(always)]
     pub fn ethertype(&self) -> u16 {
         be16(self.buffer.as_ref(), field::ETHERTYPE)
     }
@@ -54,7 +54,7 @@ impl<T: AsRef<[u8]>> Frame<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Frame<&'a T> {
     /// Everything after the header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]

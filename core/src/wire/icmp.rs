@@ -21,20 +21,20 @@ pub struct Icmp<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Icmp<T> {
     /// Wraps `buffer` after checking it holds type and code.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Icmp { buffer })
     }
 
     /// Message type.
-    #[inline]
+    #[inline(always)]
     pub fn ty(&self) -> u8 {
         self.buffer.as_ref()[field::TYPE]
     }
 
     /// Message code.
-    #[inline]
+    #[inline(always)]
     pub fn code(&self) -> u8 {
         self.buffer.as_ref()[field::CODE]
     }

@@ -37,88 +37,88 @@ pub struct Packet<T: AsRef<[u8]>> {
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Wraps `buffer` after checking it holds the fixed header (addresses included).
     /// Neither the version nor IHL is validated here.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Packet { buffer })
     }
 
     /// Version nibble (4 for a real IPv4 header).
-    #[inline]
+    #[inline(always)]
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[field::VER_IHL] >> 4
     }
 
     /// Internet header length in 32-bit words.
-    #[inline]
+    #[inline(always)]
     pub fn ihl(&self) -> u8 {
         self.buffer.as_ref()[field::VER_IHL] & 0x0f
     }
 
     /// Header length in bytes, options included (IHL × 4, at most 60).
-    #[inline]
+    #[inline(always)]
     pub fn header_len(&self) -> usize {
         usize::from(self.ihl()) * 4
     }
 
     /// Total length as claimed (not trusted).
-    #[inline]
+    #[inline(always)]
     pub fn total_len(&self) -> u16 {
         be16(self.buffer.as_ref(), field::TOTAL_LEN)
     }
 
     /// Identification.
-    #[inline]
+    #[inline(always)]
     pub fn ident(&self) -> u16 {
         be16(self.buffer.as_ref(), field::IDENT)
     }
 
     /// The "don't fragment" flag.
-    #[inline]
+    #[inline(always)]
     pub fn dont_frag(&self) -> bool {
         be16(self.buffer.as_ref(), field::FLAGS_FRAG) & DONT_FRAGMENT != 0
     }
 
     /// The "more fragments" flag.
-    #[inline]
+    #[inline(always)]
     pub fn more_frags(&self) -> bool {
         be16(self.buffer.as_ref(), field::FLAGS_FRAG) & MORE_FRAGMENTS != 0
     }
 
     /// Fragment offset in 8-byte units.
-    #[inline]
+    #[inline(always)]
     pub fn frag_offset(&self) -> u16 {
         be16(self.buffer.as_ref(), field::FLAGS_FRAG) & OFFSET_MASK
     }
 
     /// Time to live.
-    #[inline]
+    #[inline(always)]
     pub fn ttl(&self) -> u8 {
         self.buffer.as_ref()[field::TTL]
     }
 
     /// Protocol of the payload.
-    #[inline]
+    #[inline(always)]
     pub fn protocol(&self) -> u8 {
         self.buffer.as_ref()[field::PROTOCOL]
     }
 
     /// Source address.
-    #[inline]
+    #[inline(always)]
     pub fn src(&self) -> [u8; 4] {
         let b = self.buffer.as_ref();
         [b[12], b[13], b[14], b[15]]
     }
 
     /// Destination address.
-    #[inline]
+    #[inline(always)]
     pub fn dst(&self) -> [u8; 4] {
         let b = self.buffer.as_ref();
         [b[16], b[17], b[18], b[19]]
     }
 
     /// Source and destination as one slice (8 bytes).
-    #[inline]
+    #[inline(always)]
     pub fn addrs(&self) -> &[u8] {
         &self.buffer.as_ref()[field::SRC.start..field::DST.end]
     }
@@ -127,7 +127,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     /// The payload after `header_len()` bytes: `None` when the options run past the
     /// captured bytes (or IHL is below 5 and the "payload" would overlap the header).
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> Option<&'a [u8]> {
         let buffer: &'a T = self.buffer;
         let hl = self.header_len();

@@ -35,38 +35,38 @@ pub struct Packet<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Wraps `buffer` after checking it holds the fixed header. The version is not checked.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Packet { buffer })
     }
 
     /// Version nibble (6 for a real IPv6 header).
-    #[inline]
+    #[inline(always)]
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[field::VER_TC_FLOW] >> 4
     }
 
     /// Payload length as claimed (not trusted; 0 for jumbograms).
-    #[inline]
+    #[inline(always)]
     pub fn payload_len(&self) -> u16 {
         be16(self.buffer.as_ref(), field::PAYLOAD_LEN)
     }
 
     /// The first next-header value.
-    #[inline]
+    #[inline(always)]
     pub fn next_header(&self) -> u8 {
         self.buffer.as_ref()[field::NEXT_HEADER]
     }
 
     /// Hop limit.
-    #[inline]
+    #[inline(always)]
     pub fn hop_limit(&self) -> u8 {
         self.buffer.as_ref()[field::HOP_LIMIT]
     }
 
     /// Source address.
-    #[inline]
+    #[inline(always)]
     pub fn src(&self) -> [u8; 16] {
         let mut a = [0; 16];
         a.copy_from_slice(&self.buffer.as_ref()[field::SRC]);
@@ -74,7 +74,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
     }
 
     /// Destination address.
-    #[inline]
+    #[inline(always)]
     pub fn dst(&self) -> [u8; 16] {
         let mut a = [0; 16];
         a.copy_from_slice(&self.buffer.as_ref()[field::DST]);
@@ -84,7 +84,7 @@ impl<T: AsRef<[u8]>> Packet<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Packet<&'a T> {
     /// Everything after the fixed header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]
@@ -102,27 +102,27 @@ pub struct ExtHeader<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> ExtHeader<T> {
     /// Wraps `buffer` after checking it holds the next-header and length bytes.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), EXT_MIN_LEN)?;
         Ok(ExtHeader { buffer })
     }
 
     /// Next header.
-    #[inline]
+    #[inline(always)]
     pub fn next_header(&self) -> u8 {
         self.buffer.as_ref()[0]
     }
 
     /// The raw length byte.
-    #[inline]
+    #[inline(always)]
     pub fn len_field(&self) -> u8 {
         self.buffer.as_ref()[1]
     }
 
     /// Whole header length in bytes when this header is of type `kind`: AH counts 4-byte
     /// units minus 2 (RFC 4302), the others 8-byte units minus 1. At least 8.
-    #[inline]
+    #[inline(always)]
     pub fn header_len(&self, kind: u8) -> usize {
         let n = usize::from(self.len_field());
         if kind == ip_proto::AH {
@@ -144,32 +144,32 @@ pub struct FragHeader<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> FragHeader<T> {
     /// Wraps `buffer` after checking it holds the whole fragment header.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), FRAG_HEADER_LEN)?;
         Ok(FragHeader { buffer })
     }
 
     /// Next header.
-    #[inline]
+    #[inline(always)]
     pub fn next_header(&self) -> u8 {
         self.buffer.as_ref()[0]
     }
 
     /// Fragment offset in 8-byte units.
-    #[inline]
+    #[inline(always)]
     pub fn frag_offset(&self) -> u16 {
         be16(self.buffer.as_ref(), 2) >> 3
     }
 
     /// The M (more fragments) flag.
-    #[inline]
+    #[inline(always)]
     pub fn more_frags(&self) -> bool {
         be16(self.buffer.as_ref(), 2) & 1 != 0
     }
 
     /// Identification.
-    #[inline]
+    #[inline(always)]
     pub fn ident(&self) -> u32 {
         be32(self.buffer.as_ref(), 4)
     }
@@ -201,7 +201,7 @@ pub struct Upper {
 /// Walks the extension headers of `packet` (the bytes from the IPv6 header on, at least
 /// [`HEADER_LEN`] of them for a meaningful answer), starting from next header `first`.
 /// A truncation is reported from the start of the IPv6 header.
-#[inline]
+#[inline(always)]
 pub fn walk(packet: &[u8], first: u8) -> Result<Upper, Truncated> {
     let mut next = first;
     let mut offset = HEADER_LEN;

@@ -8,7 +8,7 @@
 //! A view's only failure is [`Truncated`]: the caller ([`crate::decode`]) knows which layer it
 //! was at and turns that into a precise [`crate::decode::Malformed`].
 //!
-//! Accessors are `#[inline]`: `decode` runs tens of millions of times a second, and after
+//! Accessors are `#[inline(always)]`: `decode` runs tens of millions of times a second, and after
 //! inlining the compiler sees the one length check and drops the per-field bounds checks.
 
 pub mod ethernet;

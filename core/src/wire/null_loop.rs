@@ -27,7 +27,7 @@ pub const AF_INET6_FREEBSD: u32 = 28;
 pub const AF_INET6_DARWIN: u32 = 30;
 
 /// The IP version (4 or 6) an address family stands for, `None` for non-IP families.
-#[inline]
+#[inline(always)]
 pub const fn ip_version(family: u32) -> Option<u8> {
     match family {
         AF_INET => Some(4),
@@ -44,26 +44,26 @@ pub struct Header<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Header<T> {
     /// Wraps `buffer` after checking it holds the family field.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Header { buffer })
     }
 
     /// The family read in network byte order (LOOP).
-    #[inline]
+    #[inline(always)]
     pub fn family_be(&self) -> u32 {
         be32(self.buffer.as_ref(), field::FAMILY)
     }
 
     /// The family read little-endian (NULL written on x86, ARM…).
-    #[inline]
+    #[inline(always)]
     pub fn family_le(&self) -> u32 {
         self.family_be().swap_bytes()
     }
 
     /// The IP version of a NULL header, the family read in either byte order.
-    #[inline]
+    #[inline(always)]
     pub fn null_ip_version(&self) -> Option<u8> {
         match ip_version(self.family_le()) {
             Some(v) => Some(v),
@@ -72,7 +72,7 @@ impl<T: AsRef<[u8]>> Header<T> {
     }
 
     /// The IP version of a LOOP header (network byte order only).
-    #[inline]
+    #[inline(always)]
     pub fn loop_ip_version(&self) -> Option<u8> {
         ip_version(self.family_be())
     }
@@ -80,7 +80,7 @@ impl<T: AsRef<[u8]>> Header<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Header<&'a T> {
     /// Everything after the header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]

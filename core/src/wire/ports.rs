@@ -22,20 +22,20 @@ pub struct Ports<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Ports<T> {
     /// Wraps `buffer` after checking it holds both ports.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Ports { buffer })
     }
 
     /// Source port.
-    #[inline]
+    #[inline(always)]
     pub fn src(&self) -> u16 {
         be16(self.buffer.as_ref(), field::SRC)
     }
 
     /// Destination port.
-    #[inline]
+    #[inline(always)]
     pub fn dst(&self) -> u16 {
         be16(self.buffer.as_ref(), field::DST)
     }

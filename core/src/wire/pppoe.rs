@@ -34,38 +34,38 @@ pub struct Session<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Session<T> {
     /// Wraps `buffer` after checking it holds the PPPoE header and PPP protocol.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Session { buffer })
     }
 
     /// Version (high nibble) and type (low nibble); 0x11 in practice.
-    #[inline]
+    #[inline(always)]
     pub fn ver_type(&self) -> u8 {
         self.buffer.as_ref()[field::VER_TYPE]
     }
 
     /// Code; 0 for session data.
-    #[inline]
+    #[inline(always)]
     pub fn code(&self) -> u8 {
         self.buffer.as_ref()[field::CODE]
     }
 
     /// Session id.
-    #[inline]
+    #[inline(always)]
     pub fn session_id(&self) -> u16 {
         be16(self.buffer.as_ref(), field::SESSION)
     }
 
     /// PPPoE payload length as claimed (not trusted).
-    #[inline]
+    #[inline(always)]
     pub fn length(&self) -> u16 {
         be16(self.buffer.as_ref(), field::LENGTH)
     }
 
     /// PPP protocol of the payload.
-    #[inline]
+    #[inline(always)]
     pub fn ppp_protocol(&self) -> u16 {
         be16(self.buffer.as_ref(), field::PPP_PROTOCOL)
     }
@@ -73,7 +73,7 @@ impl<T: AsRef<[u8]>> Session<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Session<&'a T> {
     /// The PPP payload (after the protocol field).
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]

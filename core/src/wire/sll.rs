@@ -24,32 +24,32 @@ pub struct Header<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Header<T> {
     /// Wraps `buffer` after checking it holds the whole header.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Header { buffer })
     }
 
     /// Packet type (0 host, 1 broadcast, 2 multicast, 3 other host, 4 outgoing).
-    #[inline]
+    #[inline(always)]
     pub fn packet_type(&self) -> u16 {
         be16(self.buffer.as_ref(), field::PKTTYPE)
     }
 
     /// ARPHRD_* hardware type.
-    #[inline]
+    #[inline(always)]
     pub fn hatype(&self) -> u16 {
         be16(self.buffer.as_ref(), field::HATYPE)
     }
 
     /// Link-layer address length.
-    #[inline]
+    #[inline(always)]
     pub fn addr_len(&self) -> u16 {
         be16(self.buffer.as_ref(), field::ADDR_LEN)
     }
 
     /// Protocol (an EtherType for Ethernet-like payloads).
-    #[inline]
+    #[inline(always)]
     pub fn protocol(&self) -> u16 {
         be16(self.buffer.as_ref(), field::PROTOCOL)
     }
@@ -57,7 +57,7 @@ impl<T: AsRef<[u8]>> Header<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Header<&'a T> {
     /// Everything after the header.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]

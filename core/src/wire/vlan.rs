@@ -17,7 +17,7 @@ pub const HEADER_LEN: usize = 4;
 pub const VID_MASK: u16 = 0x0fff;
 
 /// True for the EtherTypes (TPIDs) that announce a VLAN tag.
-#[inline]
+#[inline(always)]
 pub const fn is_tpid(ethertype: u16) -> bool {
     matches!(
         ethertype,
@@ -33,26 +33,26 @@ pub struct Tag<T: AsRef<[u8]>> {
 
 impl<T: AsRef<[u8]>> Tag<T> {
     /// Wraps `buffer` after checking it holds the whole tag.
-    #[inline]
+    #[inline(always)]
     pub fn new_checked(buffer: T) -> Result<Self, Truncated> {
         check(buffer.as_ref(), HEADER_LEN)?;
         Ok(Tag { buffer })
     }
 
     /// Tag control information: priority (3 bits), DEI (1), VLAN id (12).
-    #[inline]
+    #[inline(always)]
     pub fn tci(&self) -> u16 {
         be16(self.buffer.as_ref(), field::TCI)
     }
 
     /// VLAN id; 0 is a priority tag (no VLAN).
-    #[inline]
+    #[inline(always)]
     pub fn vid(&self) -> u16 {
         self.tci() & VID_MASK
     }
 
     /// EtherType of what the tag encapsulates.
-    #[inline]
+    #[inline(always)]
     pub fn ethertype(&self) -> u16 {
         be16(self.buffer.as_ref(), field::ETHERTYPE)
     }
@@ -60,7 +60,7 @@ impl<T: AsRef<[u8]>> Tag<T> {
 
 impl<'a, T: AsRef<[u8]> + ?Sized> Tag<&'a T> {
     /// Everything after the tag.
-    #[inline]
+    #[inline(always)]
     pub fn payload(&self) -> &'a [u8] {
         let buffer: &'a T = self.buffer;
         &buffer.as_ref()[HEADER_LEN..]
