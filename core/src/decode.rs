@@ -326,6 +326,8 @@ fn short_ip(expected: u8, data: &[u8], layer: Layer, t: Truncated) -> Malformed 
     }
 }
 
+/// The outer IPv4 header and its transport key fields; options skipped by IHL, a
+/// non-first fragment carries no transport.
 #[inline(always)]
 fn decode_ipv4(data: &[u8], vlan: u16) -> Result<PacketInfo, Malformed> {
     let p = match ipv4::Packet::new_checked(data) {
@@ -376,6 +378,7 @@ fn decode_ipv4(data: &[u8], vlan: u16) -> Result<PacketInfo, Malformed> {
     })
 }
 
+/// The outer IPv6 header, its extension chain and the transport key fields.
 #[inline(always)]
 fn decode_ipv6(data: &[u8], vlan: u16) -> Result<PacketInfo, Malformed> {
     let p = match ipv6::Packet::new_checked(data) {
