@@ -69,6 +69,6 @@ pub(crate) fn be32(b: &[u8]) -> u32 {
 pub(crate) const fn pad4(n: u32) -> u32 {
     match n.checked_add(3) {
         Some(v) => v & !3,
-        None => u32::MAX & !3,
+        None => !3,
     }
 }

@@ -59,7 +59,10 @@ impl PcapFile {
 /// Recognises a pcap magic number in the first four bytes: (byte order, nanos, modified).
 pub(crate) fn sniff(b: &[u8]) -> Option<(Endian, bool, bool)> {
     let be = be32(b);
-    for (endian, v) in [(Endian { big: true }, be), (Endian::LITTLE, be.swap_bytes())] {
+    for (endian, v) in [
+        (Endian { big: true }, be),
+        (Endian::LITTLE, be.swap_bytes()),
+    ] {
         match v {
             MAGIC_MICROS => return Some((endian, false, false)),
             MAGIC_NANOS => return Some((endian, true, false)),

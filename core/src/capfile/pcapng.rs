@@ -98,15 +98,13 @@ impl Section {
     }
 
     fn iface(&self, id: u32, at: u64) -> Result<&Iface, Error> {
-        self.ifaces[..self.count]
-            .get(id as usize)
-            .ok_or(Error {
-                offset: at,
-                kind: ErrorKind::UnknownInterface {
-                    id,
-                    defined: self.count as u32,
-                },
-            })
+        self.ifaces[..self.count].get(id as usize).ok_or(Error {
+            offset: at,
+            kind: ErrorKind::UnknownInterface {
+                id,
+                defined: self.count as u32,
+            },
+        })
     }
 }
 
@@ -176,7 +174,14 @@ fn check_len(block_type: u32, len: u32, at: u64) -> Result<(), Error> {
     }
     let min = min_len(block_type);
     if len < min {
-        return Err(err(at, ErrorKind::BlockTooShort { block_type, len, min }));
+        return Err(err(
+            at,
+            ErrorKind::BlockTooShort {
+                block_type,
+                len,
+                min,
+            },
+        ));
     }
     Ok(())
 }

@@ -92,14 +92,32 @@ mod tests {
 
     #[test]
     fn decimal_resolutions_are_exact() {
-        assert_eq!(from_ticks(1_700_000_000_123_456, 6, 0).0, 1_700_000_000_123_456_000);
-        assert_eq!(from_ticks(1_700_000_000_123_456_789, 9, 0).0, 1_700_000_000_123_456_789);
-        assert_eq!(from_ticks(17_000_000_001, 1, 0).0, 1_700_000_000_100_000_000);
-        assert_eq!(from_ticks(1_700_000_000_123, 3, 0).0, 1_700_000_000_123_000_000);
+        assert_eq!(
+            from_ticks(1_700_000_000_123_456, 6, 0).0,
+            1_700_000_000_123_456_000
+        );
+        assert_eq!(
+            from_ticks(1_700_000_000_123_456_789, 9, 0).0,
+            1_700_000_000_123_456_789
+        );
+        assert_eq!(
+            from_ticks(17_000_000_001, 1, 0).0,
+            1_700_000_000_100_000_000
+        );
+        assert_eq!(
+            from_ticks(1_700_000_000_123, 3, 0).0,
+            1_700_000_000_123_000_000
+        );
         assert_eq!(from_ticks(1_700_000_000, 0, 0).0, 1_700_000_000_000_000_000);
         // 10^-12: picoseconds, rounded to the nearest ns.
-        assert_eq!(from_ticks(1_000_000_000_001_499, 12, 0).0, 1_000_000_000_001_001);
-        assert_eq!(from_ticks(1_000_000_000_001_500, 12, 0).0, 1_000_000_000_001_002);
+        assert_eq!(
+            from_ticks(1_000_000_000_001_499, 12, 0).0,
+            1_000_000_000_001
+        );
+        assert_eq!(
+            from_ticks(1_000_000_000_001_500, 12, 0).0,
+            1_000_000_000_002
+        );
     }
 
     #[test]
@@ -108,7 +126,10 @@ mod tests {
         assert_eq!(from_ticks(3, 0x81, 0).0, 1_500_000_000);
         // 2^-30: one tick is 0.931 ns.
         assert_eq!(from_ticks(1, 0x80 | 30, 0).0, 1);
-        assert_eq!(from_ticks((5 << 30) + (1 << 29), 0x80 | 30, 0).0, 5_500_000_000);
+        assert_eq!(
+            from_ticks((5 << 30) + (1 << 29), 0x80 | 30, 0).0,
+            5_500_000_000
+        );
         // 2^-32: just under a second rounds up into the next second.
         assert_eq!(from_ticks((1 << 32) - 1, 0x80 | 32, 0).0, 1_000_000_000);
         // 2^-63 and 2^-0.
@@ -134,6 +155,9 @@ mod tests {
     fn pcap_timestamps() {
         assert_eq!(from_pcap(1, 2, false).0, 1_000_002_000);
         assert_eq!(from_pcap(1, 2, true).0, 1_000_000_002);
-        assert_eq!(from_pcap(u32::MAX, u32::MAX, false).0, 4_294_967_295_000_000_000 + 4_294_967_295_000);
+        assert_eq!(
+            from_pcap(u32::MAX, u32::MAX, false).0,
+            4_294_967_295_000_000_000 + 4_294_967_295_000
+        );
     }
 }
