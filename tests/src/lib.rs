@@ -6,6 +6,7 @@
 //! missing — the binary, tshark — makes the test fail loudly: a skipped oracle would be a
 //! test that cannot fail.
 
+pub mod compare;
 pub mod json;
 pub mod tshark;
 
