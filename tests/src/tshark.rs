@@ -120,6 +120,8 @@ const FIELDS: &[&str] = &[
     "frame.encap_type",
     "frame.len",
     "frame.protocols",
+    "eth.type",
+    "vlan.etype",
     "vlan.id",
     "ieee8021ad.id",
     "ip.src",
@@ -291,6 +293,19 @@ fn judge(row: &mut Row<'_>, per_vlan: bool, first_frags: &mut HashMap<DatagramId
         .map(str::to_string)
         .collect();
     let Some(ip_at) = protocols.iter().position(|p| p == "ip" || p == "ipv6") else {
+        // An Ethernet EtherType that announces IP, whose header tshark would not dissect
+        // as IP (the wrong version behind 0x86dd): malformed, not non-IP.
+        let ethertype = row.cols[col("vlan.etype")]
+            .last()
+            .or(row.cols[col("eth.type")].last());
+        if matches!(ethertype.and_then(|t| num(t)), Some(0x0800 | 0x86dd)) {
+            return Verdict::Malformed("EtherType says IP, the header is not");
+        }
+        // An Ethernet frame too short for its own header (tshark: `eth` alone, marked
+        // malformed): a header cut short, as the decoder's `Layer::Link` truncation says.
+        if protocols == ["eth"] {
+            return Verdict::Malformed("Ethernet header cut short");
+        }
         return Verdict::NonIp;
     };
     let vlan = if per_vlan {
@@ -473,17 +488,16 @@ mod tests {
         let verdicts: Vec<&Verdict> = exp.frames.iter().map(|f| &f.2).collect();
         // Frames 2..=13 of craft_fixtures.py's malformed set are malformed (IHL 4, IHL 0,
         // cut header, v6 behind 0x0800, cut TCP/UDP/ICMP, cut IPv6, extension header
-        // running off, cut ICMPv6, snap cut in the ports); frame 6 (v4 behind 0x86dd) is
-        // not dissected as IP by tshark at all; frame 14 is a short Ethernet header.
+        // running off, cut ICMPv6, snap cut in the ports), frame 6 (v4 behind 0x86dd) too,
+        // though tshark does not dissect it as IP at all, and frame 14, a cut Ethernet header.
         for (i, v) in verdicts.iter().enumerate() {
             let n = i + 1;
             match n {
                 1 | 15..=20 => assert!(matches!(v, Verdict::Flow(_)), "frame {n}: {v:?}"),
-                6 | 14 => assert_eq!(**v, Verdict::NonIp, "frame {n}"),
                 _ => assert!(matches!(v, Verdict::Malformed(_)), "frame {n}: {v:?}"),
             }
         }
-        assert_eq!(exp.malformed(), 11);
+        assert_eq!(exp.malformed(), 13);
         // Lengths that merely disagree keep their ports.
         assert!(exp.flows.contains_key(&k("10.9.0.5", 7, "10.9.0.6", 11, 6)));
         assert!(exp
