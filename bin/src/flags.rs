@@ -192,7 +192,7 @@ pub static FLAGS: &[Flag] = &[
         long: "backend",
         value: Some("NAME"),
         default: Some(DEFAULT_BACKEND),
-        help: "capture with afpacket or pcap (libpcap)",
+        help: "capture backend: afpacket or pcap",
     },
     Flag {
         id: FlagId::DumpFilter,
