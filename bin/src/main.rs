@@ -11,7 +11,10 @@ mod error;
 mod flags;
 mod live;
 mod logger;
+mod offline;
 mod output;
+mod seed;
+mod session;
 mod settings;
 
 use std::io::Write;
@@ -46,7 +49,7 @@ fn run() -> Result<(), AppError> {
     }
     check_filter_support(&settings)?;
     match settings.source {
-        Source::File(_) => run_offline(&settings),
+        Source::File(_) => offline::run(&settings),
         Source::Live { .. } => live::run(&settings),
     }
 }
@@ -59,13 +62,6 @@ fn check_filter_support(settings: &Settings) -> Result<(), AppError> {
         ));
     }
     Ok(())
-}
-
-fn run_offline(settings: &Settings) -> Result<(), AppError> {
-    let _ = settings;
-    Err(AppError::runtime(
-        "reading capture files is not available yet in this build",
-    ))
 }
 
 /// Writes `text` to stdout (help, version).
