@@ -518,11 +518,6 @@ impl Ring {
         self.version
     }
 
-    /// The ring's geometry.
-    pub fn geometry(&self) -> Geometry {
-        self.geo
-    }
-
     /// The status word at byte offset `off` of the mapping.
     fn status(&self, off: usize) -> &AtomicU32 {
         debug_assert!(off % 4 == 0 && off + 4 <= self.map_len);

@@ -44,7 +44,9 @@ fn socket_filter(settings: &Settings) -> Result<Vec<SockFilter>, AppError> {
 /// Runs a live capture with `settings` until timeout or signal, printing reports.
 pub fn run(settings: &Settings) -> Result<(), AppError> {
     let Source::Live { iface } = &settings.source else {
-        return Err(AppError::usage("live capture needs an interface (-i NAME or any)"));
+        return Err(AppError::usage(
+            "live capture needs an interface (-i NAME or any)",
+        ));
     };
     if settings.backend == Backend::Pcap {
         return Err(AppError::usage(
@@ -60,8 +62,9 @@ pub fn run(settings: &Settings) -> Result<(), AppError> {
         force: ForcedMode::from_env(),
     };
     let mut cap = Capture::open(&cfg)?;
-    ring::install_stop_handlers()
-        .map_err(|e| AppError::runtime(format!("cannot install the SIGINT/SIGTERM handlers: {e}")))?;
+    ring::install_stop_handlers().map_err(|e| {
+        AppError::runtime(format!("cannot install the SIGINT/SIGTERM handlers: {e}"))
+    })?;
 
     // HOOK (issue 7, SPEC §8): the socket, ring and filter exist and are bound; nothing later
     // needs a capability. Drop capabilities, set no-new-privs, switch to -Z USER and install the
