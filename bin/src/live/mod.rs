@@ -15,6 +15,7 @@ mod iface;
 mod recv;
 #[allow(unsafe_code)] // the one place for system calls, each block with its SAFETY argument
 mod ring;
+mod run;
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ use pktstat_core::link::{FrameMeta, LinkType, Timestamp};
 use crate::error::AppError;
 use crate::settings::DirectionFilter;
 use capture::{Capture, DrainError};
+pub use run::run;
 
 /// Longest `poll` wait: bounds how late a stop request or an interval edge is seen.
 const POLL_MS: i32 = 50;
