@@ -180,8 +180,10 @@ pub fn dissect(path: &Path) -> Vec<Vec<Vec<String>>> {
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", tshark.display()));
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // A file cut short is dissected up to the cut: tshark lists what it read, then fails.
+    let cut_short = stderr.contains("cut short in the middle of a packet");
     assert!(
-        out.status.success(),
+        out.status.success() || cut_short,
         "tshark failed on {} ({}): {stderr}",
         path.display(),
         out.status
