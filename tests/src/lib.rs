@@ -38,7 +38,39 @@ pub fn pktstat_bin() -> PathBuf {
         "{} is missing: run `cargo build -p pktstat` first (or set PKTSTAT_BIN)",
         p.display()
     );
+    // `cargo test --workspace` does not rebuild another package's binary: an old one would
+    // be tested against new fixtures and tests. Refuse a binary older than its sources.
+    let built = mtime(&p);
+    let root = workspace_root();
+    let newest = ["bin/src", "core/src", "bin/Cargo.toml", "core/Cargo.toml"]
+        .iter()
+        .filter_map(|d| newest_mtime(&root.join(d)))
+        .max();
+    if let (Some(built), Some(newest)) = (built, newest) {
+        assert!(
+            built >= newest,
+            "{} is older than its sources: run `cargo build -p pktstat` first (or set PKTSTAT_BIN)",
+            p.display()
+        );
+    }
     p
+}
+
+fn mtime(p: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+/// The newest modification time of a file, or of any file under a directory.
+fn newest_mtime(p: &Path) -> Option<std::time::SystemTime> {
+    if p.is_dir() {
+        std::fs::read_dir(p)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| newest_mtime(&e.path()))
+            .max()
+    } else {
+        mtime(p)
+    }
 }
 
 /// `tests/fixtures/NAME`.
