@@ -16,7 +16,7 @@
 #   eth.pcap            Ethernet, pcap µs, snaplen 65535, whole payloads (a 120 KB download)
 #   eth-snap96.pcap     same traffic, snaplen 96
 #   eth-ns.pcap         same traffic, pcap ns (--time-stamp-precision nano), snaplen 128
-#   any-sll2.pcap       `-i any -y LINUX_SLL2`, snaplen 128
+#   any-sll2.pcap       `-i any -y LINUX_SLL2`, snaplen 128 (also loopback pings)
 #   any-sll.pcap        `-i any -y LINUX_SLL`, snaplen 100
 #   eth-ns.pcapng       eth-ns.pcap converted by editcap (ns resolution)
 #   eth-sll.pcapng      snaplen-96 Ethernet and SLL2 merged by mergecap: two interfaces,
@@ -141,6 +141,10 @@ ina timeout 10 ping -n -q -c 3 -i 0.2 10.99.0.2 >/dev/null
 ina timeout 10 ping -n -q -c 2 -i 0.2 -s 4000 10.99.0.2 >/dev/null       # IPv4 fragments
 ina timeout 10 ping -6 -n -q -c 3 -i 0.2 fd99::2 >/dev/null
 ina timeout 10 ping -6 -n -q -c 2 -i 0.2 -s 4000 fd99::2 >/dev/null      # IPv6 fragments
+# Loopback traffic in the `-i any` files (libpcap already drops lo's outgoing copy, so each
+# packet is recorded once; a file is counted as recorded).
+ina timeout 10 ping -n -q -c 2 -i 0.2 127.0.0.1 >/dev/null
+ina timeout 10 ping -6 -n -q -c 2 -i 0.2 ::1 >/dev/null
 ina timeout 20 curl -sS --max-time 15 -o /dev/null http://10.99.0.2:8080/blob
 ina timeout 20 curl -sS --max-time 15 -g -o /dev/null 'http://[fd99::2]:8081/small'
 ina timeout 20 "$PY" - <<'EOF'
