@@ -68,6 +68,9 @@ for ns in "$A" "$B"; do
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0
   ip -n "$ns" link set lo up
 done
+ina() { ip netns exec "$A" "$@"; }
+ina sysctl -qw net.ipv6.conf.fx-a.router_solicitations=0
+ip netns exec "$B" sysctl -qw net.ipv6.conf.fx-b.router_solicitations=0
 ip -n "$A" addr add 10.99.0.1/24 dev fx-a
 ip -n "$A" addr add fd99::1/64 dev fx-a nodad
 ip -n "$B" addr add 10.99.0.2/24 dev fx-b
@@ -120,9 +123,9 @@ done
 # --- captures in a ----------------------------------------------------------------------
 # Started after the servers' readiness probe, so the probe's connections are not recorded.
 CAPS=()
-cap() { # cap FILE tcpdump-args...
+cap() { # cap FILE tcpdump-args...   (`ip netns exec` execs tcpdump: $! is tcpdump)
   local f=$1; shift
-  ina timeout 90 tcpdump -U -n -q "$@" -w "$TMP/$f" >/dev/null 2>"$TMP/$f.log" &
+  ina tcpdump -U -n -q -c 20000 "$@" -w "$TMP/$f" >/dev/null 2>"$TMP/$f.log" &
   CAPS+=($!)
   PIDS+=($!)
 }
@@ -173,7 +176,10 @@ time.sleep(0.2)
 EOF
 sleep 0.5
 for p in "${CAPS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+( sleep 10; for p in "${CAPS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done ) &
+WATCHDOG=$!
 for p in "${CAPS[@]}"; do wait "$p" 2>/dev/null || true; done
+kill "$WATCHDOG" 2>/dev/null || true
 
 # --- derived files ----------------------------------------------------------------------
 for f in eth.pcap eth-snap96.pcap eth-ns.pcap any-sll2.pcap any-sll.pcap; do

@@ -472,6 +472,40 @@ mod tests {
         }
     }
 
+    /// A second, independent oracle for the oracle: tcpdump (libpcap's filter engine)
+    /// counts each TCP flow of the real traffic by a filter on its key.
+    #[test]
+    fn tcp_flows_agree_with_tcpdump_filters() {
+        let path = fixture("eth.pcap");
+        let exp = expected(&path, false);
+        let mut checked = 0;
+        for (key, counts) in exp.flows.iter().filter(|(k, _)| k.proto == 6) {
+            let family = if key.src.is_ipv6() { "ip6" } else { "ip" };
+            let filter = format!(
+                "{family} and tcp and src host {} and dst host {} and src port {} and dst port {}",
+                key.src, key.dst, key.src_port, key.dst_port
+            );
+            let out = Command::new(tool("tcpdump"))
+                .args(["-nn", "-q", "-r"])
+                .arg(&path)
+                .arg(&filter)
+                .output()
+                .expect("tcpdump runs");
+            assert!(
+                out.status.success(),
+                "tcpdump {filter}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let n = String::from_utf8_lossy(&out.stdout).lines().count() as u64;
+            assert_eq!(n, counts.packets, "{filter}");
+            checked += 1;
+        }
+        assert!(
+            checked >= 4,
+            "the download's TCP flows, both directions, v4 and v6"
+        );
+    }
+
     fn k(src: &str, sp: u16, dst: &str, dp: u16, proto: u8) -> Key {
         Key {
             src: src.parse().unwrap(),

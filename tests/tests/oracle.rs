@@ -184,3 +184,55 @@ fn core_reader_and_engine_match_tshark() {
     }
     assert_agree(diffs);
 }
+
+/// `-l`: the reports of consecutive intervals partition the packets, so the flows summed
+/// over every interval's `-j` array are tshark's flows, and every interval is reported.
+#[test]
+fn interval_reports_sum_to_tshark_flows() {
+    use pktstat_e2e::compare::json_flows;
+    use pktstat_e2e::tshark::{Counts, Key};
+    use std::collections::BTreeMap;
+
+    let mut diffs = Vec::new();
+    for name in ["eth.pcap", "eth-ns.pcapng", "crafted-tunnels.pcap"] {
+        let path = fixture(name);
+        let exp = expected(&path, false);
+        let run = pktstat_e2e::pktstat(&["-r", path.to_str().unwrap(), "-j", "-l", "100ms"]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let mut sum: BTreeMap<Key, Counts> = BTreeMap::new();
+        let mut reports = 0;
+        for line in run.stdout.lines().filter(|l| !l.trim().is_empty()) {
+            reports += 1;
+            match json_flows(line, false) {
+                Err(e) => diffs.push(format!("{name} -l: report {reports}: {e}")),
+                Ok(flows) => {
+                    for (k, c) in flows {
+                        let s = sum.entry(k).or_default();
+                        s.packets += c.packets;
+                        s.bytes += c.bytes;
+                    }
+                }
+            }
+        }
+        // crafted frames are 1 ms apart (23 ms: one interval); the recordings span > 1 s.
+        let min_reports = if name.starts_with("crafted") { 1 } else { 10 };
+        if reports < min_reports {
+            diffs.push(format!("{name} -l 100ms: {reports} reports"));
+        }
+        if sum != exp.flows {
+            let missing: Vec<_> = exp
+                .flows
+                .iter()
+                .filter(|(k, c)| sum.get(k) != Some(c))
+                .collect();
+            let extra: Vec<_> = sum
+                .iter()
+                .filter(|(k, _)| !exp.flows.contains_key(k))
+                .collect();
+            diffs.push(format!(
+                "{name} -l 100ms: summed interval flows differ from tshark: want {missing:?}, extra {extra:?}"
+            ));
+        }
+    }
+    assert_agree(diffs);
+}
