@@ -347,6 +347,10 @@ def tunnel_frames():
                                      options=b"\x94\x04\x00\x00", ttl=1))))
     f.append(padded(eth(0x0800, ipv4("10.6.0.1", "10.6.0.2", 17, udp(1, 2, b"opt"), ihl=8,
                                      options=b"\x01" * 11 + b"\x00"))))
+    # ICMP of the other family (ICMPv4 in IPv6, ICMPv6 in IPv4): tshark dissects the type,
+    # SPEC §3/§6 give type/code to ICMPv4 over IPv4 and ICMPv6 over IPv6 only.
+    f.append(eth(0x86DD, ipv6("2001:db8::1", "2001:db8::2", 1, icmp(8, 0, b"x"))))
+    f.append(padded(eth(0x0800, ipv4("10.0.0.1", "10.0.0.2", 58, icmp6(128, 0, b"y")))))
     # ARP request and reply, and an LLDP frame: not IP.
     f.append(padded(eth(0x0806, arp(1, MAC_A, "10.0.0.1", b"\0" * 6, "10.0.0.2"),
                         dst=b"\xff" * 6)))
