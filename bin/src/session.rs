@@ -211,7 +211,6 @@ impl<W: Write> Session<W> {
     }
 
     /// [`Clock::Wall`]: reports every interval that ended by `now`.
-    #[cfg_attr(not(test), allow(dead_code))] // called by the live capture
     pub fn tick(&mut self, now: Timestamp) -> Result<(), AppError> {
         if self.clock == Clock::Wall {
             self.advance_to(now)?;
@@ -220,7 +219,6 @@ impl<W: Write> Session<W> {
     }
 
     /// The capture's cumulative kernel drop count so far.
-    #[cfg_attr(not(test), allow(dead_code))] // called by the live capture
     pub fn set_drops(&mut self, total: u64) {
         self.drops_total = Some(total);
     }
