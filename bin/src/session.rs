@@ -14,7 +14,9 @@
 //! The engine (5+ MiB at the default capacity) lives in a `static`, const-initialised to
 //! zeros, so it sits in `.bss`: the binary does not grow, nothing is allocated at start, and
 //! RSS grows only with the pages the table actually touches. A session holds the engine's
-//! lock for its whole life (no per-packet locking); there is one session per process.
+//! lock for its whole life (no per-packet locking); there is one session per process, and
+//! because it holds a `MutexGuard` it is not `Send`: create it on the thread that captures
+//! (a second session waits until the first is dropped).
 
 use std::io::{Stdout, Write};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -145,8 +147,8 @@ impl<W: Write> Session<W> {
         }
     }
 
-    /// Starts the clock: live, now; offline, the first packet's timestamp. A packet before
-    /// `start` starts the session at its own timestamp.
+    /// Starts the clock: live, now; offline, the first packet's timestamp. (A packet that
+    /// arrives before any `start` starts the clock at its own timestamp.)
     pub fn start(&mut self, t0: Timestamp) {
         self.start_at(t0);
     }
@@ -209,7 +211,6 @@ impl<W: Write> Session<W> {
     }
 
     /// [`Clock::Wall`]: reports every interval that ended by `now`.
-    #[cfg_attr(not(test), allow(dead_code))] // called by the live capture
     pub fn tick(&mut self, now: Timestamp) -> Result<(), AppError> {
         if self.clock == Clock::Wall {
             self.advance_to(now)?;
@@ -218,7 +219,6 @@ impl<W: Write> Session<W> {
     }
 
     /// The capture's cumulative kernel drop count so far.
-    #[cfg_attr(not(test), allow(dead_code))] // called by the live capture
     pub fn set_drops(&mut self, total: u64) {
         self.drops_total = Some(total);
     }
