@@ -18,6 +18,18 @@ pub fn json_flows(stdout: &str, per_vlan: bool) -> Result<BTreeMap<Key, Counts>,
     };
     let mut flows = BTreeMap::new();
     for item in &items {
+        let (key, counts) = flow_of(item, per_vlan)?;
+        if flows.insert(key, counts).is_some() {
+            return Err(format!("flow {key} listed twice"));
+        }
+    }
+    Ok(flows)
+}
+
+/// One flow object of `-j` (or a `--jsonl` flow line without its `type`, `start` and `end`):
+/// its key and counts, after checking upstream's key order and the SPEC's labels.
+pub fn flow_of(item: &Json, per_vlan: bool) -> Result<(Key, Counts), String> {
+    {
         let s = |k: &str| {
             item.get(k)
                 .and_then(Json::as_str)
@@ -84,11 +96,8 @@ pub fn json_flows(stdout: &str, per_vlan: bool) -> Result<BTreeMap<Key, Counts>,
             packets: n("packets")?,
             bytes: n("size")?,
         };
-        if flows.insert(key, counts).is_some() {
-            return Err(format!("flow {key} listed twice"));
-        }
+        Ok((key, counts))
     }
-    Ok(flows)
 }
 
 /// Compares pktstat on `path` (with `-v` when `per_vlan`) with the oracle. Returns the list

@@ -236,3 +236,137 @@ fn interval_reports_sum_to_tshark_flows() {
     }
     assert_agree(diffs);
 }
+
+/// `--jsonl`: the flow lines hold tshark's flows (same keys as `-j`, plus the report's span),
+/// and the summary line's totals and protocol partition agree with tshark's dissection,
+/// malformed counter included.
+#[test]
+fn jsonl_flows_and_summary_match_tshark() {
+    use pktstat_e2e::compare::flow_of;
+    use pktstat_e2e::json::{self, Json};
+    use pktstat_e2e::tshark::{Counts, Key};
+    use std::collections::BTreeMap;
+
+    let mut diffs = Vec::new();
+    for path in all_fixtures() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let exp = expected(&path, false);
+        let run = pktstat_e2e::pktstat(&["-r", path.to_str().unwrap(), "--jsonl"]);
+        if run.code != 0 {
+            diffs.push(format!(
+                "{name} --jsonl: exit {}: {}",
+                run.code,
+                run.stderr.trim()
+            ));
+            continue;
+        }
+        let mut flows: BTreeMap<Key, Counts> = BTreeMap::new();
+        let mut summaries = Vec::new();
+        for line in run.stdout.lines() {
+            let v = match json::parse(line) {
+                Ok(v) => v,
+                Err(e) => {
+                    diffs.push(format!("{name} --jsonl: not JSON ({e}): {line}"));
+                    continue;
+                }
+            };
+            match v.get("type").and_then(Json::as_str) {
+                Some("flow") => {
+                    for k in ["start", "end"] {
+                        if v.get(k).and_then(Json::as_str).is_none() {
+                            diffs.push(format!("{name} --jsonl: flow line without `{k}`: {line}"));
+                        }
+                    }
+                    let Json::Obj(members) = &v else {
+                        unreachable!()
+                    };
+                    let bare = Json::Obj(
+                        members
+                            .iter()
+                            .filter(|(k, _)| !matches!(k.as_str(), "type" | "start" | "end"))
+                            .cloned()
+                            .collect(),
+                    );
+                    match flow_of(&bare, false) {
+                        Ok((k, c)) => {
+                            if flows.insert(k, c).is_some() {
+                                diffs.push(format!("{name} --jsonl: flow {k} twice"));
+                            }
+                        }
+                        Err(e) => diffs.push(format!("{name} --jsonl: {e}")),
+                    }
+                }
+                Some("summary") => summaries.push(v),
+                other => diffs.push(format!("{name} --jsonl: line of type {other:?}: {line}")),
+            }
+        }
+        if flows != exp.flows {
+            let want: Vec<_> = exp
+                .flows
+                .iter()
+                .filter(|(k, c)| flows.get(k) != Some(c))
+                .collect();
+            let extra: Vec<_> = flows
+                .iter()
+                .filter(|(k, _)| !exp.flows.contains_key(k))
+                .collect();
+            diffs.push(format!(
+                "{name} --jsonl: flows differ: tshark {want:?}, pktstat extra {extra:?}"
+            ));
+        }
+        let [summary] = summaries.as_slice() else {
+            diffs.push(format!("{name} --jsonl: {} summary lines", summaries.len()));
+            continue;
+        };
+        let num = |path: &[&str]| {
+            let mut v = summary;
+            for k in path {
+                v = v.get(k)?;
+            }
+            v.as_u64()
+        };
+        let totals = (num(&["packets"]), num(&["bytes"]));
+        if totals != (Some(exp.packets), Some(exp.bytes)) {
+            diffs.push(format!(
+                "{name} --jsonl: summary totals {totals:?}, tshark ({}, {})",
+                exp.packets, exp.bytes
+            ));
+        }
+        let keys = [
+            "ipv4",
+            "ipv6",
+            "nonIp",
+            "malformed",
+            "tcp",
+            "udp",
+            "icmpv4",
+            "icmpv6",
+            "otherIp",
+        ];
+        if let Some(k) = keys
+            .iter()
+            .find(|k| num(&["protocols", k, "packets"]).is_none())
+        {
+            diffs.push(format!(
+                "{name} --jsonl: summary without protocols.{k}.packets: {summary:?}"
+            ));
+            continue;
+        }
+        let p = |k: &str| num(&["protocols", k, "packets"]).unwrap_or(0);
+        let malformed = p("malformed");
+        if malformed != exp.malformed() {
+            diffs.push(format!(
+                "{name} --jsonl: malformed {malformed}, tshark-derived {}",
+                exp.malformed()
+            ));
+        }
+        let families = p("ipv4") + p("ipv6") + p("nonIp") + malformed;
+        let ip = p("tcp") + p("udp") + p("icmpv4") + p("icmpv6") + p("otherIp");
+        if families != exp.packets || ip != p("ipv4") + p("ipv6") {
+            diffs.push(format!(
+                "{name} --jsonl: protocol summary does not partition the packets: {summary:?}"
+            ));
+        }
+    }
+    assert_agree(diffs);
+}
