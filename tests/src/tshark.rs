@@ -94,6 +94,8 @@ pub struct Expected {
     pub flows: BTreeMap<Key, Counts>,
     /// `(frame number, wire length, verdict)` per packet, for diagnostics.
     pub frames: Vec<(u64, u64, Verdict)>,
+    /// Nanoseconds from the first packet's timestamp to the last one's.
+    pub span_ns: u64,
 }
 
 impl Expected {
@@ -119,6 +121,7 @@ const FIELDS: &[&str] = &[
     "frame.number",
     "frame.encap_type",
     "frame.len",
+    "frame.time_relative",
     "frame.protocols",
     "eth.type",
     "vlan.etype",
@@ -225,6 +228,13 @@ fn num(s: &str) -> Option<u64> {
     }
 }
 
+/// `"3.170124000"` → 3_170_124_000.
+fn seconds_to_ns(s: &str) -> u64 {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
+    whole.parse::<u64>().unwrap_or(0) * 1_000_000_000 + frac.parse::<u64>().unwrap_or(0)
+}
+
 /// A row's field values, with per-field cursors for walking IPv6 extension headers.
 struct Row<'a> {
     cols: &'a [Vec<String>],
@@ -270,6 +280,9 @@ pub fn expected(path: &Path, per_vlan: bool) -> Expected {
         let len = row.first_num("frame.len").expect("frame.len");
         exp.packets += 1;
         exp.bytes += len;
+        if let Some(t) = row.first("frame.time_relative") {
+            exp.span_ns = exp.span_ns.max(seconds_to_ns(t));
+        }
         let verdict = judge(&mut row, per_vlan, &mut first_frags);
         if let Verdict::Flow(key) = verdict {
             let c = exp.flows.entry(key).or_default();

@@ -214,10 +214,14 @@ fn interval_reports_sum_to_tshark_flows() {
                 }
             }
         }
-        // crafted frames are 1 ms apart (23 ms: one interval); the recordings span > 1 s.
-        let min_reports = if name.starts_with("crafted") { 1 } else { 10 };
-        if reports < min_reports {
-            diffs.push(format!("{name} -l 100ms: {reports} reports"));
+        // Intervals [t0 + k·100ms, t0 + (k+1)·100ms) from the first packet, every one
+        // reported, empty ones too, up to the one holding the last packet.
+        let want_reports = exp.span_ns / 100_000_000 + 1;
+        if reports != want_reports {
+            diffs.push(format!(
+                "{name} -l 100ms: {reports} reports, want {want_reports} (span {} ns)",
+                exp.span_ns
+            ));
         }
         if sum != exp.flows {
             let missing: Vec<_> = exp
