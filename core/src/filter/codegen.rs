@@ -200,9 +200,17 @@ impl<'a> Gen<'a> {
 
     /// A equals one of `vals` (already loaded).
     fn jeq_any(&mut self, vals: &[u32], t: Lbl, f: Lbl) -> R<()> {
+        let yes = if t == NEXT && vals.len() > 1 {
+            self.label()?
+        } else {
+            t
+        };
         for (i, &v) in vals.iter().enumerate() {
             let no = if i + 1 == vals.len() { f } else { NEXT };
-            self.emit(JMP | JEQ | K, v, t, no)?;
+            self.emit(JMP | JEQ | K, v, yes, no)?;
+        }
+        if yes != t {
+            self.place(yes);
         }
         Ok(())
     }
@@ -655,9 +663,6 @@ impl<'a> Gen<'a> {
     }
 
     fn pppoes(&mut self, id: Option<u16>, t: Lbl, f: Lbl) -> R<()> {
-        if !self.live() && self.target != Target::Link(LinkType::Ethernet) {
-            return Err(FilterError::new(self.pos, 1, K::LinkType("pppoes")));
-        }
         let res = match id {
             None => self.linktype(PPPOES, t, f),
             Some(id) => {

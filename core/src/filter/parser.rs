@@ -568,14 +568,9 @@ impl<'s> Parser<'s, '_> {
         let s = self.snapshot();
         match self.relation() {
             Ok(n) => Ok(Some(n)),
-            Err(e) => {
-                let far = self.tok.pos;
+            Err(_) => {
+                // Not arithmetic: read it as a boolean group instead.
                 self.restore(s);
-                // Remember how far the arithmetic reading got: if it passed a comparison
-                // operator, its error is the better one.
-                if far > s.tok.pos && e.kind != K::Syntax("a comparison operator") {
-                    return Err(e);
-                }
                 Ok(None)
             }
         }
