@@ -904,7 +904,7 @@ impl<'a> Gen<'a> {
         }
         // Redundant-load elimination: a load of what A already holds on every path.
         let mut keep = [true; MAX_INSNS];
-        let mut state: heapless::Vec<Option<Option<(u16, u32)>>, MAX_INSNS> = heapless::Vec::new();
+        let mut state: heapless::Vec<Option<Option<St>>, MAX_INSNS> = heapless::Vec::new();
         for _ in 0..=n {
             let _ = state.push(None); // None = no predecessor seen yet
         }
@@ -928,10 +928,17 @@ impl<'a> Gen<'a> {
             let inn = state[i].flatten();
             let pure_load = g.code & 0x07 == LD && matches!(g.code & 0xe0, ABS | LEN | IMM);
             let out = if pure_load {
-                if inn == Some((g.code, g.k)) {
+                if inn.is_some_and(|s| s.src == (g.code, g.k)) {
                     keep[i] = false;
+                    inn
+                } else {
+                    Some(St {
+                        src: (g.code, g.k),
+                        eq: None,
+                        ne: [0; 4],
+                        nne: 0,
+                    })
                 }
-                Some((g.code, g.k))
             } else if g.code & 0x07 == LD || g.code & 0x07 == ALU {
                 None
             } else {
@@ -940,11 +947,45 @@ impl<'a> Gen<'a> {
             if g.code & 0x07 == RET {
                 continue;
             }
-            let (a, b) = tt[i];
+            let (mut a, mut b) = tt[i];
+            if g.code == JMP | JEQ | K {
+                if let Some(s) = out {
+                    let known =
+                        s.eq.map(|v| v == g.k)
+                            .or_else(|| s.ne[..usize::from(s.nne)].contains(&g.k).then_some(false));
+                    match known {
+                        Some(true) => b = a,
+                        Some(false) => a = b,
+                        None => {}
+                    }
+                    tt[i] = (a, b);
+                    let yes = Some(St { eq: Some(g.k), ..s });
+                    let mut no = s;
+                    if usize::from(no.nne) < no.ne.len() {
+                        no.ne[usize::from(no.nne)] = g.k;
+                        no.nne += 1;
+                    }
+                    if a != b {
+                        merge(&mut state, &mut reach, a as usize, yes);
+                        merge(&mut state, &mut reach, b as usize, Some(no));
+                    } else {
+                        merge(
+                            &mut state,
+                            &mut reach,
+                            a as usize,
+                            if known == Some(true) { yes } else { Some(no) },
+                        );
+                    }
+                    continue;
+                }
+            }
             merge(&mut state, &mut reach, a as usize, out);
             if g.code & 0x07 == JMP {
                 merge(&mut state, &mut reach, b as usize, out);
             }
+        }
+        if n >= 2 && !reach[n - 2] {
+            return Err(FilterError::new(0, 0, K::RejectsAll));
         }
         // Compaction: new index of each kept instruction; a dropped one maps to the next kept.
         let mut newidx = [0u16; MAX_INSNS + 1];
@@ -998,11 +1039,36 @@ impl<'a> Gen<'a> {
     }
 }
 
+/// What the accumulator holds: the load it came from, and facts from the jumps taken.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct St {
+    src: (u16, u32),
+    eq: Option<u32>,
+    ne: [u32; 4],
+    nne: u8,
+}
+
+fn meet(a: St, b: St) -> Option<St> {
+    if a.src != b.src {
+        return None;
+    }
+    if a == b {
+        return Some(a);
+    }
+    // Keep only the common source (and a common exclusion list when identical).
+    Some(St {
+        src: a.src,
+        eq: if a.eq == b.eq { a.eq } else { None },
+        ne: [0; 4],
+        nne: 0,
+    })
+}
+
 fn merge(
-    state: &mut heapless::Vec<Option<Option<(u16, u32)>>, MAX_INSNS>,
+    state: &mut heapless::Vec<Option<Option<St>>, MAX_INSNS>,
     reach: &mut [bool; MAX_INSNS + 1],
     j: usize,
-    s: Option<(u16, u32)>,
+    s: Option<St>,
 ) {
     if let Some(r) = reach.get_mut(j) {
         *r = true;
@@ -1010,8 +1076,8 @@ fn merge(
     if let Some(slot) = state.get_mut(j) {
         *slot = match *slot {
             None => Some(s),
-            Some(prev) if prev == s => Some(prev),
-            Some(_) => Some(None),
+            Some(Some(p)) => Some(s.and_then(|s| meet(p, s))),
+            Some(None) => Some(None),
         };
     }
 }

@@ -29,6 +29,8 @@ pub enum FilterErrorKind {
     LinkType(&'static str),
     /// Constant division or modulo by zero.
     DivisionByZero,
+    /// The expression can never match (libpcap refuses these too).
+    RejectsAll,
     /// Too many nodes, scratch slots, or instructions, or a jump longer than 255.
     TooComplex,
 }
@@ -75,6 +77,7 @@ impl fmt::Display for FilterErrorKind {
                 write!(f, "'{what}' is not supported on this link type")
             }
             FilterErrorKind::DivisionByZero => f.write_str("division by zero"),
+            FilterErrorKind::RejectsAll => f.write_str("expression rejects all packets"),
             FilterErrorKind::TooComplex => f.write_str("expression too complex"),
         }
     }
