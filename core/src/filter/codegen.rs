@@ -13,24 +13,41 @@
 use super::ast::*;
 use super::error::{FilterError, FilterErrorKind as K};
 use super::insn::*;
+use super::opt;
 use super::{LinkType, Target};
 
 type R<T> = Result<T, FilterError>;
 type Lbl = u16;
 
-/// "The next instruction".
-const NEXT: Lbl = u16::MAX;
+/// "The next instruction" (labels are 12 bits while generating: see `opt::pack`).
+const NEXT: Lbl = 0xfff;
 const ACCEPT: Lbl = 0;
 const REJECT: Lbl = 1;
-const MAX_LABELS: usize = 2048;
+const MAX_LABELS: usize = 0xfff;
 const UNPLACED: u16 = u16::MAX;
+/// Most ports merged into one `port a or b or …` test.
+const MAX_PORTS: usize = 8;
 
-#[derive(Clone, Copy)]
-struct GI {
-    code: u16,
-    k: u32,
-    jt: Lbl,
-    jf: Lbl,
+/// An `or` chain of single ports with one protocol and direction.
+struct PortSet {
+    kind: Option<(Proto, Dir)>,
+    ports: heapless::Vec<(u16, u16), MAX_PORTS>,
+}
+
+impl PortSet {
+    fn new() -> PortSet {
+        PortSet {
+            kind: None,
+            ports: heapless::Vec::new(),
+        }
+    }
+}
+
+impl core::ops::Deref for PortSet {
+    type Target = [(u16, u16)];
+    fn deref(&self) -> &[(u16, u16)] {
+        &self.ports
+    }
 }
 
 /// Where a load's offset is measured from.
@@ -47,7 +64,9 @@ enum Base {
 pub(crate) struct Gen<'a> {
     ast: &'a Ast,
     target: Target,
-    code: heapless::Vec<GI, MAX_INSNS>,
+    /// The program being generated, in the caller's storage: opcode in the low byte of
+    /// `code`, the two labels packed into the rest (`opt::pack`).
+    code: &'a mut heapless::Vec<Insn, MAX_INSNS>,
     labels: heapless::Vec<u16, MAX_LABELS>,
     /// Bytes the `vlan`/`pppoes` seen so far add to the network offset.
     shift: u32,
@@ -68,11 +87,16 @@ const RARP: u16 = 0x8035;
 const PPPOES: u16 = 0x8864;
 
 impl<'a> Gen<'a> {
-    pub(crate) fn new(ast: &'a Ast, target: Target) -> Gen<'a> {
+    pub(crate) fn new(
+        ast: &'a Ast,
+        target: Target,
+        code: &'a mut heapless::Vec<Insn, MAX_INSNS>,
+    ) -> Gen<'a> {
+        code.clear();
         Gen {
             ast,
             target,
-            code: heapless::Vec::new(),
+            code,
             labels: heapless::Vec::new(),
             shift: 0,
             vlans: 0,
@@ -110,7 +134,7 @@ impl<'a> Gen<'a> {
 
     fn emit(&mut self, code: u16, k: u32, jt: Lbl, jf: Lbl) -> R<()> {
         self.code
-            .push(GI { code, k, jt, jf })
+            .push(opt::pack(code, jt, jf, k))
             .map_err(|_| too_complex(self.pos))
     }
 
@@ -123,12 +147,7 @@ impl<'a> Gen<'a> {
     }
 
     /// Compiles the whole expression and resolves it into `out`.
-    pub(crate) fn program(
-        mut self,
-        root: NodeId,
-        snaplen: u32,
-        out: &mut heapless::Vec<Insn, MAX_INSNS>,
-    ) -> R<()> {
+    pub(crate) fn program(mut self, root: NodeId, snaplen: u32) -> R<()> {
         self.label()?; // ACCEPT
         self.label()?; // REJECT
         self.cond(root, ACCEPT, REJECT)?;
@@ -136,7 +155,7 @@ impl<'a> Gen<'a> {
         self.stmt(RET | K, snaplen)?;
         self.place(REJECT);
         self.stmt(RET | K, 0)?;
-        self.resolve(out)
+        self.resolve()
     }
 
     // ---- loads -----------------------------------------------------------------------
@@ -282,6 +301,10 @@ impl<'a> Gen<'a> {
 
     /// Guard for link-layer (Ethernet address) loads.
     fn ether_guard(&mut self, what: &'static str, f: Lbl) -> R<()> {
+        if self.ppp {
+            // libpcap: after `pppoes` the link type is PPP, which has no MAC addresses.
+            return Err(FilterError::new(self.pos, 1, K::LinkType(what)));
+        }
         match self.target {
             Target::LinuxSocket => {
                 // Only devices with an Ethernet header (and loopback's fake one) qualify.
@@ -305,6 +328,13 @@ impl<'a> Gen<'a> {
                 self.cond(b, t, f)
             }
             Node::Or(a, b) => {
+                // `port 80 or 443`: one test per header field against every value, as
+                // libpcap's optimiser leaves it (which decides what truncated packets reach).
+                let mut set = PortSet::new();
+                if self.port_set(id, &mut set) && set.len() > 1 {
+                    let (proto, dir) = self.port_kind(id)?;
+                    return self.port(proto, dir, &set, t, f);
+                }
                 let l = self.label()?;
                 self.cond(a, t, l)?;
                 self.place(l);
@@ -323,21 +353,17 @@ impl<'a> Gen<'a> {
                     Proto::Rarp => &[(RARP, 14, 24)],
                     _ => &[(IP, 12, 16), (ARP, 14, 24), (RARP, 14, 24)],
                 };
-                // Merge ARP and RARP (same offsets) into one EtherType test.
-                let merged = parts.len() == 3;
-                if merged {
+                // One part per protocol (not ARP and RARP merged): each path keeps its own
+                // EtherType fact, which is how later contradictions are found.
+                let Some((&last, rest)) = parts.split_last() else {
+                    return self.goto(f);
+                };
+                for &(et, s, d) in rest {
                     let l = self.label()?;
-                    self.host4_part(IP, 12, 16, dir, addr, mask, t, l)?;
+                    self.host4_part(et, s, d, dir, addr, mask, t, l)?;
                     self.place(l);
-                    let m = self.label()?;
-                    let arp_ok = self.label()?;
-                    self.linktype(ARP, arp_ok, m)?;
-                    self.place(m);
-                    self.linktype(RARP, arp_ok, f)?;
-                    self.place(arp_ok);
-                    return self.dir2(dir, Base::Net, 14, 24, W, mask, addr, t, f);
                 }
-                let (et, s, d) = parts[0];
+                let (et, s, d) = last;
                 self.host4_part(et, s, d, dir, addr, mask, t, f)
             }
             Node::Net6 { dir, addr, prefix } => {
@@ -358,35 +384,7 @@ impl<'a> Gen<'a> {
                     g.cmp(Base::Link, off, H, u32::MAX, JEQ, h, t, f)
                 })
             }
-            Node::Port { proto, dir, lo, hi } => {
-                let protos: &[u32] = match proto {
-                    Proto::Tcp => &[6],
-                    Proto::Udp => &[17],
-                    Proto::Sctp => &[132],
-                    _ => &[6, 17, 132],
-                };
-                // IPv6 first (libpcap's order), no extension-header walk.
-                let l = self.label()?;
-                let l6 = self.label()?;
-                self.linktype(IP6, l6, l)?;
-                self.place(l6);
-                let ok6 = self.label()?;
-                self.load(Base::Net, 6, B)?;
-                self.jeq_any(protos, ok6, f)?;
-                self.place(ok6);
-                self.ports(Base::Net, 40, dir, lo, hi, t, f)?;
-                self.place(l);
-                let l4 = self.label()?;
-                self.linktype(IP, l4, f)?;
-                self.place(l4);
-                let ok4 = self.label()?;
-                self.load(Base::Net, 9, B)?;
-                self.jeq_any(protos, ok4, f)?;
-                self.place(ok4);
-                self.not_fragment(f)?;
-                self.load_x_iphdr()?;
-                self.ports(Base::NetX, 0, dir, lo, hi, t, f)
-            }
+            Node::Port { proto, dir, lo, hi } => self.port(proto, dir, &[(lo, hi)], t, f),
             Node::Proto(p) => self.proto(p, t, f),
             Node::IpProto { proto, n } => {
                 let n = u32::from(n);
@@ -439,6 +437,63 @@ impl<'a> Gen<'a> {
                 Err(FilterError::new(self.pos, 1, K::Syntax("a comparison")))
             }
         }
+    }
+
+    /// The first port primitive under `id` (its protocol and direction).
+    fn port_kind(&self, id: NodeId) -> R<(Proto, Dir)> {
+        match self.node(id)? {
+            Node::Port { proto, dir, .. } => Ok((proto, dir)),
+            Node::Or(a, _) => self.port_kind(a),
+            _ => Err(too_complex(self.pos)),
+        }
+    }
+
+    /// Collects an `or` chain of ports with one protocol and direction into `set`.
+    fn port_set(&self, id: NodeId, set: &mut PortSet) -> bool {
+        match self.node(id) {
+            Ok(Node::Or(a, b)) => self.port_set(a, set) && self.port_set(b, set),
+            Ok(Node::Port { proto, dir, lo, hi }) if lo == hi => {
+                if let Some(&(p, d)) = set.kind.as_ref() {
+                    if (p, d) != (proto, dir) {
+                        return false;
+                    }
+                }
+                set.kind = Some((proto, dir));
+                set.ports.push((lo, hi)).is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// `port`/`portrange` against any of `ranges`.
+    fn port(&mut self, proto: Proto, dir: Dir, ranges: &[(u16, u16)], t: Lbl, f: Lbl) -> R<()> {
+        let protos: &[u32] = match proto {
+            Proto::Tcp => &[6],
+            Proto::Udp => &[17],
+            Proto::Sctp => &[132],
+            _ => &[6, 17, 132],
+        };
+        // IPv6 first (libpcap's order), no extension-header walk.
+        let l = self.label()?;
+        let l6 = self.label()?;
+        self.linktype(IP6, l6, l)?;
+        self.place(l6);
+        let ok6 = self.label()?;
+        self.load(Base::Net, 6, B)?;
+        self.jeq_any(protos, ok6, f)?;
+        self.place(ok6);
+        self.ports(Base::Net, 40, dir, ranges, t, f)?;
+        self.place(l);
+        let l4 = self.label()?;
+        self.linktype(IP, l4, f)?;
+        self.place(l4);
+        let ok4 = self.label()?;
+        self.load(Base::Net, 9, B)?;
+        self.jeq_any(protos, ok4, f)?;
+        self.place(ok4);
+        self.not_fragment(f)?;
+        self.load_x_iphdr()?;
+        self.ports(Base::NetX, 0, dir, ranges, t, f)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -544,15 +599,30 @@ impl<'a> Gen<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn ports(&mut self, base: Base, off: u32, dir: Dir, lo: u16, hi: u16, t: Lbl, f: Lbl) -> R<()> {
+    fn ports(
+        &mut self,
+        base: Base,
+        off: u32,
+        dir: Dir,
+        ranges: &[(u16, u16)],
+        t: Lbl,
+        f: Lbl,
+    ) -> R<()> {
         self.dir_combo(dir, t, f, |g, src, t, f| {
             g.load(base, off + if src { 0 } else { 2 }, H)?;
-            if lo == hi {
-                g.emit(JMP | JEQ | K, u32::from(lo), t, f)
-            } else {
-                g.emit(JMP | JGE | K, u32::from(lo), NEXT, f)?;
-                g.emit(JMP | JGT | K, u32::from(hi), f, t)
+            for (i, &(lo, hi)) in ranges.iter().enumerate() {
+                let no = if i + 1 == ranges.len() { f } else { g.label()? };
+                if lo == hi {
+                    g.emit(JMP | JEQ | K, u32::from(lo), t, no)?;
+                } else {
+                    g.emit(JMP | JGE | K, u32::from(lo), NEXT, no)?;
+                    g.emit(JMP | JGT | K, u32::from(hi), no, t)?;
+                }
+                if no != f {
+                    g.place(no);
+                }
             }
+            Ok(())
         })
     }
 
@@ -603,6 +673,10 @@ impl<'a> Gen<'a> {
     }
 
     fn vlan(&mut self, id: Option<u16>, t: Lbl, f: Lbl) -> R<()> {
+        if self.ppp {
+            // libpcap: "no VLAN support for PPP" once `pppoes` switched the link type.
+            return Err(FilterError::new(self.pos, 1, K::LinkType("vlan")));
+        }
         if self.live() && self.vlans == 0 && !self.ppp {
             // The kernel removed the outer tag: it is in the skb's metadata.
             self.vlans = 1;
@@ -860,224 +934,32 @@ impl<'a> Gen<'a> {
         self.emit(JMP | jop | X, 0, t, f)
     }
 
-    // ---- resolution and peephole -------------------------------------------------------
+    // ---- resolution ----------------------------------------------------------------
 
-    fn target_of(&self, i: usize, l: Lbl) -> R<usize> {
+    fn target_of(&self, i: usize, l: Lbl) -> R<u16> {
         if l == NEXT {
-            return Ok(i + 1);
+            return Ok((i + 1) as u16);
         }
         match self.labels.get(l as usize) {
-            Some(&p) if p != UNPLACED && p as usize > i => Ok(p as usize),
+            Some(&p) if p != UNPLACED && p as usize > i => Ok(p),
             _ => Err(too_complex(self.pos)),
         }
     }
 
-    fn resolve(&self, out: &mut heapless::Vec<Insn, MAX_INSNS>) -> R<()> {
-        let n = self.code.len();
-        // Absolute targets.
-        let mut tt: heapless::Vec<(u16, u16), MAX_INSNS> = heapless::Vec::new();
-        for (i, g) in self.code.iter().enumerate() {
-            let (a, b) = if g.code & 0x07 == JMP {
-                (self.target_of(i, g.jt)?, self.target_of(i, g.jf)?)
-            } else {
-                (i + 1, i + 1)
-            };
-            tt.push((a as u16, b as u16))
-                .map_err(|_| too_complex(self.pos))?;
-        }
-        let code: heapless::Vec<GI, MAX_INSNS> = self.code.clone();
-        let is_ja = |i: usize| code.get(i).is_some_and(|g| g.code == JMP | JA);
-        // Thread jumps through unconditional jumps.
-        let follow = |mut j: usize, tt: &heapless::Vec<(u16, u16), MAX_INSNS>| {
-            let mut guard = 0;
-            while is_ja(j) && guard < n {
-                j = tt.get(j).map_or(j, |p| p.0 as usize);
-                guard += 1;
-            }
-            j
-        };
-        for i in 0..n {
-            let (a, b) = tt[i];
-            let na = follow(a as usize, &tt) as u16;
-            let nb = follow(b as usize, &tt) as u16;
-            tt[i] = (na, nb);
-        }
-        // Redundant-load elimination: a load of what A already holds on every path.
-        let mut keep = [true; MAX_INSNS];
-        let mut state: heapless::Vec<Option<Option<St>>, MAX_INSNS> = heapless::Vec::new();
-        for _ in 0..=n {
-            let _ = state.push(None); // None = no predecessor seen yet
-        }
-        let mut reach = [false; MAX_INSNS + 1];
-        reach[0] = true;
-        state[0] = Some(None);
-        for i in 0..n {
-            let g = code[i];
-            if !reach[i] || is_ja(i) {
-                // A reached `ja` passes its state on; unreachable code is dropped.
-                if reach[i] && is_ja(i) {
-                    keep[i] = false;
-                    let s = state[i].flatten();
-                    let j = tt[i].0 as usize;
-                    merge(&mut state, &mut reach, j, s);
-                } else {
-                    keep[i] = false;
-                }
-                continue;
-            }
-            let inn = state[i].flatten();
-            let pure_load = g.code & 0x07 == LD && matches!(g.code & 0xe0, ABS | LEN | IMM);
-            let out = if pure_load {
-                if inn.is_some_and(|s| s.src == (g.code, g.k)) {
-                    keep[i] = false;
-                    inn
-                } else {
-                    Some(St {
-                        src: (g.code, g.k),
-                        eq: None,
-                        ne: [0; 4],
-                        nne: 0,
-                    })
-                }
-            } else if g.code & 0x07 == LD || g.code & 0x07 == ALU {
-                None
-            } else {
-                inn
-            };
-            if g.code & 0x07 == RET {
-                continue;
-            }
-            let (mut a, mut b) = tt[i];
-            if g.code == JMP | JEQ | K {
-                if let Some(s) = out {
-                    let known =
-                        s.eq.map(|v| v == g.k)
-                            .or_else(|| s.ne[..usize::from(s.nne)].contains(&g.k).then_some(false));
-                    match known {
-                        Some(true) => b = a,
-                        Some(false) => a = b,
-                        None => {}
-                    }
-                    tt[i] = (a, b);
-                    let yes = Some(St { eq: Some(g.k), ..s });
-                    let mut no = s;
-                    if usize::from(no.nne) < no.ne.len() {
-                        no.ne[usize::from(no.nne)] = g.k;
-                        no.nne += 1;
-                    }
-                    if a != b {
-                        merge(&mut state, &mut reach, a as usize, yes);
-                        merge(&mut state, &mut reach, b as usize, Some(no));
-                    } else {
-                        merge(
-                            &mut state,
-                            &mut reach,
-                            a as usize,
-                            if known == Some(true) { yes } else { Some(no) },
-                        );
-                    }
-                    continue;
-                }
-            }
-            merge(&mut state, &mut reach, a as usize, out);
-            if g.code & 0x07 == JMP {
-                merge(&mut state, &mut reach, b as usize, out);
+    /// Labels → absolute targets, then the optimiser.
+    fn resolve(&mut self) -> R<()> {
+        for i in 0..self.code.len() {
+            let g = self.code[i];
+            let code = g.code & 0xff;
+            if code & 0x07 == JMP {
+                let (jt, jf) = opt::targets(&g);
+                let (a, b) = (self.target_of(i, jt)?, self.target_of(i, jf)?);
+                self.code[i] = opt::pack(code, a, b, g.k);
             }
         }
-        if n >= 2 && !reach[n - 2] {
-            return Err(FilterError::new(0, 0, K::RejectsAll));
-        }
-        // Compaction: new index of each kept instruction; a dropped one maps to the next kept.
-        let mut newidx = [0u16; MAX_INSNS + 1];
-        let mut c = 0u16;
-        for i in 0..n {
-            newidx[i] = c;
-            if keep[i] {
-                c += 1;
-            }
-        }
-        newidx[n] = c;
-        // A dropped instruction is never a jump target that matters except through its
-        // fall-through successor, which `newidx` already points to.
-        out.clear();
-        for i in 0..n {
-            if !keep[i] {
-                continue;
-            }
-            let g = code[i];
-            let me = newidx[i] as usize;
-            let (mut code_, mut k, mut jt, mut jf) = (g.code, g.k, 0u8, 0u8);
-            if g.code & 0x07 == JMP {
-                let a = newidx[tt[i].0 as usize] as usize;
-                let b = newidx[tt[i].1 as usize] as usize;
-                let oa = a.checked_sub(me + 1).ok_or(too_complex(self.pos))?;
-                let ob = b.checked_sub(me + 1).ok_or(too_complex(self.pos))?;
-                if oa > 255 || ob > 255 {
-                    return Err(too_complex(self.pos));
-                }
-                if a == b {
-                    // Both ways lead to the same place: an unconditional jump (or none).
-                    if oa == 0 {
-                        // Cannot drop it here without renumbering; keep a harmless ja 0.
-                    }
-                    code_ = JMP | JA;
-                    k = oa as u32;
-                } else {
-                    jt = oa as u8;
-                    jf = ob as u8;
-                }
-            }
-            out.push(Insn {
-                code: code_,
-                jt,
-                jf,
-                k,
-            })
-            .map_err(|_| too_complex(self.pos))?;
-        }
-        Ok(())
-    }
-}
-
-/// What the accumulator holds: the load it came from, and facts from the jumps taken.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct St {
-    src: (u16, u32),
-    eq: Option<u32>,
-    ne: [u32; 4],
-    nne: u8,
-}
-
-fn meet(a: St, b: St) -> Option<St> {
-    if a.src != b.src {
-        return None;
-    }
-    if a == b {
-        return Some(a);
-    }
-    // Keep only the common source (and a common exclusion list when identical).
-    Some(St {
-        src: a.src,
-        eq: if a.eq == b.eq { a.eq } else { None },
-        ne: [0; 4],
-        nne: 0,
-    })
-}
-
-fn merge(
-    state: &mut heapless::Vec<Option<Option<St>>, MAX_INSNS>,
-    reach: &mut [bool; MAX_INSNS + 1],
-    j: usize,
-    s: Option<St>,
-) {
-    if let Some(r) = reach.get_mut(j) {
-        *r = true;
-    }
-    if let Some(slot) = state.get_mut(j) {
-        *slot = match *slot {
-            None => Some(s),
-            Some(Some(p)) => Some(s.and_then(|s| meet(p, s))),
-            Some(None) => Some(None),
-        };
+        opt::optimize(self.code).map_err(|e| match e {
+            opt::OptError::RejectsAll => FilterError::new(0, 0, K::RejectsAll),
+            opt::OptError::TooFar => too_complex(self.pos),
+        })
     }
 }

@@ -47,6 +47,7 @@ pub mod error;
 pub mod insn;
 pub mod interp;
 pub mod lexer;
+mod opt;
 pub mod parser;
 
 pub use check::check;
@@ -84,9 +85,54 @@ pub fn compile(
     }
     let mut ast = ast::Ast::new();
     let root = parser::parse(expr, &mut ast)?;
-    let r = codegen::Gen::new(&ast, target).program(root, snaplen, &mut out.insns);
+    let r = codegen::Gen::new(&ast, target, &mut out.insns).program(root, snaplen);
     if r.is_err() {
         out.insns.clear();
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compiler's working storage fits the 64 KiB stack budget of router threads (the
+    /// output `Program` itself lives in the caller's storage, here on the heap).
+    #[test]
+    fn compiles_in_64k_of_stack() {
+        let h = std::thread::Builder::new()
+            .stack_size(96 * 1024)
+            .spawn(|| {
+                let mut p = std::boxed::Box::new(Program::new());
+                let e = "(tcp port 80 or 443 and host 10.0.0.1) or (vlan 10 and udp portrange \
+                         1-1024) or net 2001:db8::/32 or tcp[tcpflags] & (tcp-syn|tcp-fin) != 0";
+                compile(e, Target::Link(LinkType::Ethernet), 65535, &mut p).is_ok()
+                    && compile(e, Target::LinuxSocket, 65535, &mut p).is_ok()
+            })
+            .expect("spawn");
+        assert!(h.join().expect("no stack overflow"));
+    }
+
+    #[test]
+    fn optimiser_drops_decided_tests() {
+        let mut p = Program::new();
+        // `tcp and vlan`: the EtherType cannot be both.
+        let e = compile(
+            "tcp and vlan",
+            Target::Link(LinkType::Ethernet),
+            100,
+            &mut p,
+        );
+        assert_eq!(e.map_err(|e| e.kind), Err(FilterErrorKind::RejectsAll));
+        // `port 80 or 443`: each port field loaded once and tested against both values.
+        compile(
+            "port 80 or 443",
+            Target::Link(LinkType::Ethernet),
+            100,
+            &mut p,
+        )
+        .unwrap();
+        let loads = p.insns().iter().filter(|i| i.code == 0x48).count(); // ldh [x + k]
+        assert_eq!(loads, 2);
+    }
 }
