@@ -104,7 +104,12 @@ impl fmt::Display for Caret<'_> {
         for _ in 0..col {
             f.write_str(" ")?;
         }
-        let n = self.err.len.max(1);
+        let end = pos.saturating_add(self.err.len).min(self.expr.len());
+        let n = self
+            .expr
+            .get(pos..end)
+            .map_or(self.err.len, |s| s.chars().count())
+            .max(1);
         for _ in 0..n {
             f.write_str("^")?;
         }

@@ -89,7 +89,14 @@ pub fn compile(
     if r.is_err() {
         out.insns.clear();
     }
-    r
+    r.map_err(|mut e| {
+        if e.kind == FilterErrorKind::RejectsAll {
+            // The whole expression is at fault.
+            e.pos = 0;
+            e.len = expr.len();
+        }
+        e
+    })
 }
 
 #[cfg(test)]

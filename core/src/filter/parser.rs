@@ -990,7 +990,11 @@ impl<'s> Parser<'s, '_> {
             q.proto,
             Proto::Default | Proto::Ip | Proto::Arp | Proto::Rarp
         ) {
-            return Err(here(K::Qualifier("host/net with a transport protocol")));
+            return Err(here(K::Qualifier(if q.proto == Proto::Ip6 {
+                "an IPv4 address with 'ip6'"
+            } else {
+                "host/net with a transport protocol"
+            })));
         }
         if matches!(q.kind, Kind::Port | Kind::PortRange) {
             return Err(here(K::Qualifier("port needs a number")));
@@ -1233,4 +1237,257 @@ fn w_static(w: &str) -> &'static str {
         .copied()
         .find(|&k| k == w)
         .unwrap_or("keyword")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{compile, FilterErrorKind as K, Program, Target};
+    use super::*;
+    use crate::link::LinkType;
+    use std::string::ToString;
+
+    fn err(e: &str) -> FilterError {
+        let mut p = Program::new();
+        compile(e, Target::Link(LinkType::Ethernet), 100, &mut p).expect_err(e)
+    }
+
+    #[test]
+    fn error_positions() {
+        let cases: &[(&str, usize, usize, K)] = &[
+            ("", 0, 0, K::Empty),
+            ("tcp port", 8, 0, K::UnexpectedEnd),
+            ("port 80 and", 11, 0, K::UnexpectedEnd),
+            ("ip proto tcp", 9, 3, K::Syntax("a protocol number")),
+            ("net 10.1.2.3/8", 4, 8, K::NonNetworkBits),
+            ("((tcp)", 6, 0, K::UnexpectedEnd),
+            ("vlan 5000", 5, 4, K::BadNumber),
+            ("ip[0:3] = 1", 5, 1, K::Syntax("data size 1, 2 or 4")),
+            ("port 70000", 5, 5, K::BadNumber),
+            ("foo and bar", 0, 3, K::Name),
+            ("host example.com", 5, 11, K::Name),
+            ("1 / 0 = 1", 2, 1, K::DivisionByZero),
+            ("tcp $", 4, 1, K::BadChar),
+            (
+                "port 80 )",
+                8,
+                1,
+                K::Syntax("'and', 'or' or end of expression"),
+            ),
+            ("ip[0 = 1", 5, 1, K::Syntax("']'")),
+            ("gateway 1.2.3.4", 0, 7, K::Unsupported("gateway")),
+        ];
+        for &(e, pos, len, kind) in cases {
+            let got = err(e);
+            assert_eq!((got.pos, got.len, got.kind), (pos, len, kind), "{e:?}");
+        }
+        assert_eq!(
+            err("ip6 host 1.2.3.4").kind,
+            K::Qualifier("an IPv4 address with 'ip6'")
+        );
+        assert_eq!(
+            err("tcp host 10.0.0.1").kind,
+            K::Qualifier("host/net with a transport protocol")
+        );
+    }
+
+    #[test]
+    fn display_and_caret() {
+        let e = "host 10.0.0.1 port 80";
+        let got = err(e);
+        assert_eq!(
+            got.to_string(),
+            "filter: syntax error: expected 'and', 'or' or end of expression at byte 14"
+        );
+        assert_eq!(
+            got.caret(e).to_string(),
+            "host 10.0.0.1 port 80\n              ^^^^"
+        );
+        // At the end: one caret after the last character.
+        assert_eq!(
+            err("tcp port").caret("tcp port").to_string(),
+            "tcp port\n        ^"
+        );
+        // Characters, not bytes, before and under the caret.
+        let e = "tcp \u{e9}t\u{e9}";
+        assert_eq!(err(e).caret(e).to_string(), "tcp \u{e9}t\u{e9}\n    ^");
+        let e = "\u{e9} or tcp";
+        assert_eq!(err(e).caret(e).to_string(), "\u{e9} or tcp\n^");
+        // Rejecting everything underlines the whole expression.
+        let e = "tcp and vlan";
+        assert_eq!(err(e).caret(e).to_string(), "tcp and vlan\n^^^^^^^^^^^^");
+    }
+
+    #[test]
+    fn accepts_the_language() {
+        for e in [
+            "host 10.0.0.1 and port 80 or 443",
+            "src or dst host 10.0.0.1",
+            "src and dst net 10.0.0.0/8",
+            "net 10.0.0.0 mask 255.255.255.0",
+            "ether host 00:11:22:33:44:55",
+            "ether proto \\arp",
+            "ip proto \\udp",
+            "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
+            "icmp[icmptype] == icmp-echo",
+            "ip[2:2] > 576 && !(udp || arp)",
+            "vlan 10 and pppoes 3 and ip6",
+            "less 100 or greater 1000",
+            "portrange 1-1024",
+            "host 2001:db8::1 or net fe80::/10",
+        ] {
+            let mut ast = Ast::new();
+            assert!(parse(e, &mut ast).is_ok(), "{e:?}");
+        }
+        assert_eq!(parse_num("0x10"), Some(16));
+        assert_eq!(parse_num("010"), Some(8));
+        assert_eq!(parse_mac("0:1:2:3:4:5"), Some([0, 1, 2, 3, 4, 5]));
+        assert_eq!(parse_v6("::1").map(|a| a[15]), Some(1));
+        assert_eq!(parse_v6("1::2::3"), None);
+    }
+
+    mod prop {
+        use super::super::super::{check, compile, Program, Target};
+        use crate::link::LinkType;
+        use proptest::prelude::*;
+        use std::format;
+        use std::string::String;
+        use std::vec;
+        use std::vec::Vec;
+
+        fn prim() -> impl Strategy<Value = String> {
+            let num = prop_oneof![0u32..70_000, Just(u32::MAX), Just(0x1fff)];
+            let quals = prop::sample::select(vec![
+                "",
+                "src ",
+                "dst ",
+                "src or dst ",
+                "src and dst ",
+                "tcp ",
+                "udp ",
+                "ip ",
+                "ip6 ",
+                "ether ",
+                "arp ",
+            ]);
+            let word = prop::sample::select(vec![
+                "host 10.0.0.1",
+                "net 10.0.0.0/8",
+                "host 2001:db8::1",
+                "net fe80::/10",
+                "tcp",
+                "udp",
+                "icmp",
+                "icmp6",
+                "ip",
+                "ip6",
+                "arp",
+                "rarp",
+                "sctp",
+                "vlan",
+                "pppoes",
+                "broadcast",
+                "multicast",
+                "ether host 0:1:2:3:4:5",
+                "mpls",
+                "gateway",
+                "host foo",
+                "len",
+                "tcp[tcpflags]",
+                "icmp-echo",
+                "tcp-syn",
+                "ip[0]",
+                "ip6[40:2]",
+                "ether[12:2]",
+                "(",
+                ")",
+                "[",
+                "]",
+                ":",
+                "-",
+                "!",
+                "and",
+                "or",
+                "not",
+                "&&",
+                "||",
+                "\\tcp",
+                "proto",
+                "mask 255.0.0.0",
+            ]);
+            let op = prop::sample::select(vec!["+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"]);
+            let rel = prop::sample::select(vec!["=", "==", "!=", "<", "<=", ">", ">="]);
+            prop_oneof![
+                (
+                    quals.clone(),
+                    prop::sample::select(vec![
+                        "port",
+                        "portrange",
+                        "host",
+                        "net",
+                        "proto",
+                        "vlan",
+                        "pppoes",
+                        "less",
+                        "greater"
+                    ]),
+                    num.clone()
+                )
+                    .prop_map(|(q, k, n)| format!("{q}{k} {n}")),
+                (quals, word.clone()).prop_map(|(q, w)| format!("{q}{w}")),
+                (
+                    prop::sample::select(vec![
+                        "ip", "tcp", "udp", "icmp", "ether", "ip6", "link", "arp"
+                    ]),
+                    num.clone(),
+                    prop::sample::select(vec!["", ":1", ":2", ":4", ":3"]),
+                    op,
+                    num.clone(),
+                    rel,
+                    num
+                )
+                    .prop_map(|(p, i, sz, o, m, r, v)| format!("{p}[{i}{sz}] {o} {m} {r} {v}")),
+                word.prop_map(String::from),
+            ]
+        }
+
+        fn expr() -> impl Strategy<Value = String> {
+            prim().prop_recursive(4, 24, 3, |inner| {
+                prop_oneof![
+                    (
+                        inner.clone(),
+                        prop::sample::select(vec!["and", "or", "&&", "||", ""]),
+                        inner.clone()
+                    )
+                        .prop_map(|(a, o, b)| format!("{a} {o} {b}")),
+                    inner.clone().prop_map(|a| format!("not {a}")),
+                    inner.clone().prop_map(|a| format!("({a})")),
+                    inner.prop_map(|a| format!("! ({a}")),
+                ]
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(400))]
+            /// Random expressions never panic the compiler; whatever it accepts passes the
+            /// kernel-style checker, for every target.
+            #[test]
+            fn compiles_or_errs_never_panics(e in expr(), bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+                let mut p = Program::new();
+                for t in [Target::Link(LinkType::Ethernet), Target::Link(LinkType::Sll2),
+                          Target::Link(LinkType::Raw), Target::LinuxSocket] {
+                    if compile(&e, t, 65535, &mut p).is_ok() {
+                        prop_assert!(check(p.insns()).is_ok(), "{:?}", e);
+                    } else {
+                        prop_assert!(p.insns().is_empty());
+                    }
+                }
+                // Arbitrary text too.
+                let junk: Vec<char> = bytes.iter().map(|&b| char::from(b % 96 + 32)).collect();
+                let junk: String = junk.into_iter().collect();
+                if compile(&junk, Target::LinuxSocket, 65535, &mut p).is_ok() {
+                    prop_assert!(check(p.insns()).is_ok(), "{:?}", junk);
+                }
+            }
+        }
+    }
 }
