@@ -44,6 +44,7 @@ test: deps lint unit bare-check
 
 bench: build
 	bash tests/bench/offline.sh
+	bash tests/bench/filter_insns.sh
 
 clean:
 	$(CARGO) clean
