@@ -48,6 +48,10 @@ pub const DEFAULT_SLOTS: usize = 2 * DEFAULT_CAPACITY;
 /// The engine with the default capacity: 65,536 flows, 131,072 index slots.
 pub type DefaultEngine = Engine<DEFAULT_CAPACITY, DEFAULT_SLOTS>;
 
+// The default engine's whole footprint (table, index, fragment tracker, stats): the RSS
+// budget of the README (< 8 MiB for the process) rests on it.
+static_assertions::const_assert!(core::mem::size_of::<DefaultEngine>() < 5 * 1024 * 1024);
+
 /// `take_table_full` states.
 const FULL_NEVER: u8 = 0;
 const FULL_PENDING: u8 = 1;
