@@ -19,11 +19,17 @@ pub struct AppError {
 impl AppError {
     /// A usage error (exit 2).
     pub fn usage(message: impl Into<String>) -> AppError {
-        AppError { code: EXIT_USAGE, message: message.into() }
+        AppError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
     }
     /// A runtime error (exit 1).
     pub fn runtime(message: impl Into<String>) -> AppError {
-        AppError { code: EXIT_RUNTIME, message: message.into() }
+        AppError {
+            code: EXIT_RUNTIME,
+            message: message.into(),
+        }
     }
 }
 

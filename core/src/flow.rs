@@ -30,7 +30,10 @@ impl Addr {
     }
     /// An IPv6 address.
     pub const fn v6(octets: [u8; 16]) -> Addr {
-        Addr { family: 6, bytes: octets }
+        Addr {
+            family: 6,
+            bytes: octets,
+        }
     }
     /// True for IPv6.
     pub const fn is_v6(&self) -> bool {
@@ -41,7 +44,9 @@ impl Addr {
 impl Ord for Addr {
     /// Numeric order, every IPv4 address before every IPv6 address (SPEC §6).
     fn cmp(&self, other: &Self) -> Ordering {
-        self.family.cmp(&other.family).then_with(|| self.bytes.cmp(&other.bytes))
+        self.family
+            .cmp(&other.family)
+            .then_with(|| self.bytes.cmp(&other.bytes))
     }
 }
 impl PartialOrd for Addr {

@@ -75,7 +75,10 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// Builds a timestamp from seconds and nanoseconds since the epoch, saturating.
     pub const fn from_parts(secs: i64, nanos: u32) -> Timestamp {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos as i64))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(nanos as i64),
+        )
     }
     /// Whole seconds since the epoch (floor).
     pub const fn secs(self) -> i64 {

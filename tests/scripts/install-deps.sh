@@ -15,6 +15,7 @@ have setpriv    || need+=(util-linux)
 have capsh      || need+=(libcap2-bin)
 have file       || need+=(file)
 have python3    || need+=(python3)
+/usr/bin/python3 -c "import scapy" 2>/dev/null || need+=(python3-scapy)
 [ -d /usr/share/doc/python3-dpkt/examples ] || need+=(python3-dpkt)
 [ -f /usr/include/pcap/pcap.h ] || need+=(libpcap-dev)
 if [ ${#need[@]} -gt 0 ]; then
