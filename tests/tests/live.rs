@@ -7,7 +7,7 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{flows, grep, link, require_env, Bg, Ns};
+use harness::{flows, grep, link, link_named, require_env, Bg, Ns};
 
 /// Sends `n` UDP datagrams of `len` bytes from inside `ns` to `dst:port`.
 fn udp(ns: &Ns, dst: &str, port: u16, n: usize, len: usize) {
@@ -379,4 +379,65 @@ fn interval_jsonl_gives_one_valid_summary_per_second() {
     ));
     let n: usize = check.trim().parse().unwrap();
     assert!((3..=4).contains(&n), "{n} summary lines:\n{text}");
+}
+
+/// `-i NAME` keeps counting across the interface going down and up, and across it being
+/// deleted and re-created under the same name (a new index): it waits, binds again, says so
+/// once per event. `mode`: `PKTSTAT_CAPTURE_MODE` (None = the V3 ring).
+fn survives_interface_loss(mode: Option<&str>, net: u8) {
+    require_env();
+    let (a, b) = (Ns::new(), Ns::new());
+    let (va, vb) = link(&a, &b, net);
+    let old_index = b.ifindex(&vb);
+    let dst = format!("10.{net}.0.2");
+    let mut cmd = b.pktstat(&["-i", &vb, "-t", "4s", "-j"]);
+    if let Some(m) = mode {
+        cmd.env("PKTSTAT_CAPTURE_MODE", m);
+    }
+    let ps = Bg::spawn(cmd);
+    std::thread::sleep(Duration::from_millis(600));
+    udp(&a, &dst, 40010, 10, 20);
+    // Down and up again: same index.
+    b.run(&format!("ip link set {vb} down"));
+    std::thread::sleep(Duration::from_millis(400));
+    b.run(&format!("ip link set {vb} up"));
+    a.run(&format!("ping -c 1 -W 2 -q {dst} >/dev/null"));
+    std::thread::sleep(Duration::from_millis(300));
+    udp(&a, &dst, 40010, 10, 20);
+    // Deleted (both ends go) and re-created under the same names: a new index.
+    a.run(&format!("ip link del {va}"));
+    std::thread::sleep(Duration::from_millis(400));
+    link_named(&a, &b, net, &va, &vb);
+    assert_ne!(
+        b.ifindex(&vb),
+        old_index,
+        "the re-created veth kept its index"
+    );
+    a.run(&format!("ping -c 1 -W 2 -q {dst} >/dev/null"));
+    std::thread::sleep(Duration::from_millis(300));
+    udp(&a, &dst, 40010, 10, 20);
+    let (out, _) = ps.wait(Duration::from_secs(6));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{mode:?}: {err}");
+    let f = flows(&stdout(&out));
+    // Each burst comes from its own source port: three flows of 10 × (14 + 20 + 8 + 20).
+    let u = grep(&f, " 40010 UDP ");
+    assert_eq!(u.len(), 3, "{mode:?}: {f:?}\n{err}");
+    for l in u {
+        assert!(l.ends_with(" 620 10"), "{mode:?}: {l}\n{err}");
+    }
+    let gone = err.lines().filter(|l| l.contains("went away")).count();
+    let back = err.lines().filter(|l| l.contains("is back")).count();
+    assert_eq!((gone, back), (2, 2), "{mode:?}: {err}");
+}
+
+#[test]
+fn named_interface_survives_down_up_and_recreation() {
+    survives_interface_loss(None, 77);
+}
+
+#[test]
+fn named_interface_survives_loss_in_v2_and_recvmsg_modes() {
+    survives_interface_loss(Some("v2"), 78);
+    survives_interface_loss(Some("recv"), 79);
 }
