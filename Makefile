@@ -45,6 +45,10 @@ test: deps lint unit bare-check
 bench: build
 	bash tests/bench/offline.sh
 
+# Live capture against tcpdump on a veth pair (root): BENCH_LIVE_FRAMES="1000000 5000000".
+bench-live:
+	bash tests/bench/live.sh
+
 clean:
 	$(CARGO) clean
 	rm -rf dist
