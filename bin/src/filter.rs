@@ -45,12 +45,16 @@ pub struct LinkFilters {
 }
 
 impl LinkFilters {
-    /// Filters for `expr`; None filters nothing.
-    pub fn new(expr: Option<&str>) -> Option<LinkFilters> {
-        expr.map(|e| LinkFilters {
+    /// Filters for `expr`; None filters nothing. The expression's syntax is checked here,
+    /// before the file is read, so a typo is a usage error whatever the file holds.
+    pub fn new(expr: Option<&str>) -> Result<Option<LinkFilters>, AppError> {
+        let Some(e) = expr else { return Ok(None) };
+        let mut ast = Box::new(filter::ast::Ast::new());
+        filter::parser::parse(e, &mut ast).map_err(|err| bad_filter(e, &err))?;
+        Ok(Some(LinkFilters {
             expr: e.to_string(),
             progs: Vec::new(),
-        })
+        }))
     }
 
     /// The program for `link`, compiling it on first use.
@@ -102,7 +106,7 @@ mod tests {
 
     #[test]
     fn one_program_per_link_type() {
-        let mut f = LinkFilters::new(Some("ip")).unwrap();
+        let mut f = LinkFilters::new(Some("ip")).unwrap().unwrap();
         let mut eth = vec![0u8; 34];
         eth[12] = 0x08;
         assert!(f.accepts(LinkType::Ethernet, &eth, 34).unwrap());
@@ -111,6 +115,10 @@ mod tests {
         let raw = [0x45u8; 20];
         assert!(f.accepts(LinkType::Raw, &raw, 20).unwrap());
         assert_eq!(f.progs.len(), 2);
-        assert!(LinkFilters::new(None).is_none());
+        assert!(LinkFilters::new(None).unwrap().is_none());
+        assert_eq!(
+            LinkFilters::new(Some("tcp and")).err().map(|e| e.code),
+            Some(2)
+        );
     }
 }

@@ -170,13 +170,15 @@ where
 
 /// Runs the offline path: reads `settings.source` and prints the report(s).
 pub fn run(settings: &Settings) -> Result<(), AppError> {
+    // A filter's syntax is checked before the input is opened.
+    let filters = LinkFilters::new(settings.filter.as_deref())?;
     match &settings.source {
-        Source::File(None) => read_capture(settings, io::stdin().lock(), "stdin"),
+        Source::File(None) => read_capture(settings, io::stdin().lock(), "stdin", filters),
         Source::File(Some(path)) => {
             let name = path.display().to_string();
             let file = File::open(path)
                 .map_err(|e| AppError::runtime(format!("cannot open {name}: {}", io_reason(&e))))?;
-            read_capture(settings, file, &name)
+            read_capture(settings, file, &name, filters)
         }
         Source::Live { .. } => Err(AppError::runtime(
             "internal error: the offline reader was started without -r; please report this",
@@ -211,13 +213,17 @@ pub fn link_type(settings: &Settings) -> Result<LinkType, AppError> {
 }
 
 /// Streams `input` into a session and writes the final report.
-fn read_capture<R: Read>(settings: &Settings, input: R, name: &str) -> Result<(), AppError> {
+fn read_capture<R: Read>(
+    settings: &Settings,
+    input: R,
+    name: &str,
+    mut filters: Option<LinkFilters>,
+) -> Result<(), AppError> {
     let mut buf = vec![0u8; BUFFER];
     let mut session = Session::new(settings, Clock::Packet, Box::new(NoNames), false);
     // The whole run spans the first to the last counted packet (SPEC §5).
     let mut last: Option<Timestamp> = None;
     let mut started = false;
-    let mut filters = LinkFilters::new(settings.filter.as_deref());
     let result = stream(input, &mut buf, |p| {
         // A rejected packet is counted nowhere, not even as the start of the run (SPEC §7).
         if let Some(f) = filters.as_mut() {
