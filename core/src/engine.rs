@@ -16,6 +16,7 @@
 //! binary does not grow by the table's size and resident memory grows only with use. A
 //! `new(config)` with a flag set would move the whole static into `.data`.
 
+use crate::capfile::Packet;
 use crate::decode::{decode, Decoded, Fragment, PacketInfo, Transport};
 use crate::flow::{ipproto, Counters, Flow, FlowKey};
 use crate::frag::FragTracker;
@@ -112,6 +113,14 @@ impl<const N: usize, const S: usize> Engine<N, S> {
         let decoded = decode(link, frame, meta);
         self.account_decoded(&decoded, meta);
         decoded
+    }
+
+    /// Decodes and accounts each frame of `packets` (each with its own link type), with the
+    /// same result as [`Engine::account`] on each in order.
+    pub fn account_batch(&mut self, packets: &[Packet<'_>]) {
+        for p in packets {
+            self.account(p.link, p.data, &p.meta);
+        }
     }
 
     /// Accounts one already-decoded frame of `meta.wire_len` bytes.
