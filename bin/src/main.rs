@@ -9,10 +9,13 @@ mod args;
 mod duration;
 mod error;
 mod flags;
+#[cfg(target_os = "linux")]
 mod live;
 mod logger;
 mod offline;
 mod output;
+#[cfg(feature = "pcap")]
+mod pcap_backend;
 mod seed;
 mod session;
 mod settings;
@@ -50,13 +53,32 @@ fn run() -> Result<(), AppError> {
     check_filter_support(&settings)?;
     match settings.source {
         Source::File(_) => offline::run(&settings),
-        Source::Live { .. } => live::run(&settings),
+        Source::Live { .. } => capture(&settings),
     }
+}
+
+/// The live capture through the backend `--backend` chose (settings.rs checked it is built).
+fn capture(settings: &Settings) -> Result<(), AppError> {
+    #[cfg(feature = "pcap")]
+    if settings.backend == settings::Backend::Pcap {
+        return pcap_backend::run(settings);
+    }
+    #[cfg(target_os = "linux")]
+    let result = live::run(settings);
+    #[cfg(not(target_os = "linux"))]
+    let result = Err(AppError::runtime(
+        "live capture here needs libpcap: rebuild with `cargo build --features pcap`",
+    ));
+    result
 }
 
 /// Filters (`-f`, `--dump-filter`) need the filter compiler, which is not wired in yet.
 fn check_filter_support(settings: &Settings) -> Result<(), AppError> {
-    if settings.filter.is_some() || settings.dump_filter {
+    // On the pcap backend libpcap compiles -f itself.
+    let by_libpcap = cfg!(feature = "pcap")
+        && settings.backend == settings::Backend::Pcap
+        && matches!(settings.source, Source::Live { .. });
+    if (settings.filter.is_some() && !by_libpcap) || settings.dump_filter {
         return Err(AppError::runtime(
             "filters (-f, --dump-filter) are not available yet in this build; run without them",
         ));
