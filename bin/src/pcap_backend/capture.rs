@@ -3,8 +3,8 @@
 //! It drives the consumer exactly as the AF_PACKET loop does: `packet` for each frame,
 //! `tick(edge)` once every frame stamped before an interval edge has been handed over, and
 //! `set_drops` before every report. The differences come from the source: libpcap in
-//! immediate mode hands frames over one at a time, with a read timeout of at most
-//! [`super::open::READ_TIMEOUT_MS`] on an idle link, so the loop looks at the clock and the
+//! immediate mode hands frames over one at a time, and a read on an idle link comes back
+//! within [`super::open::WAKE_MS`], so the loop looks at the clock and the
 //! stop flag at least that often, and an edge needs only a short hold-back ([`HOLD_NS`]) for
 //! frames still on their way through the kernel.
 //!

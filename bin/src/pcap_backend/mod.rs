@@ -12,10 +12,15 @@
 //! - [`stop`]: SIGINT / SIGTERM (a second one exits at once);
 //! - [`consumer`]: where frames go (the live module's `Consumer` on Linux).
 //!
-//! Why immediate mode with a 50 ms read timeout rather than a non-blocking handle and `poll`:
-//! polling the selectable descriptor needs `unsafe` (only `bin/src/live/` may have it), and in
-//! immediate mode libpcap uses a `TPACKET_V2` ring on Linux and `BIOCIMMEDIATE` on BPF, where
-//! the read timeout fires on an idle link too, so a stop request is seen within one timeout.
+//! Prompt stop on an idle link: a read must come back at least every 50 ms so the loop can see
+//! the clock and the stop flag. The read timeout alone does not do it: libpcap 1.10 on Linux
+//! keeps polling the ring until a frame comes or `pcap_breakloop` is called (only BPF returns
+//! on the timeout). Polling the selectable descriptor ourselves would need `unsafe`, which only
+//! `bin/src/live/` may have. So a small waker thread calls `pcap_breakloop` every 50 ms (on
+//! Linux it writes to libpcap's eventfd, which wakes the `poll`); the read timeout covers the
+//! platforms where breakloop does not wake a blocked read. Immediate mode hands each frame
+//! over at once (a `TPACKET_V2` ring on Linux, `BIOCIMMEDIATE` on BPF), so the frames of an
+//! interval are all read before its report.
 //!
 //! On `any` (Linux) libpcap gives `LINUX_SLL` frames. Flows are not keyed per interface on
 //! this backend (`ifindex` is 0): the cooked header's interface is not part of the key, so a

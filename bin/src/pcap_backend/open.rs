@@ -8,15 +8,20 @@
 //! Every failure becomes the one-line message of SPEC §1: a missing interface lists the ones
 //! that exist, a missing permission says what to grant, a bad filter gives libpcap's reason.
 
-use pcap::{Active, Capture, Device};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pcap::{Active, BreakLoop, Capture, Device};
 use pktstat_core::link::{FrameMeta, LinkType, Timestamp};
 
 use crate::error::AppError;
 use crate::settings::DirectionFilter;
 
-/// libpcap's read timeout: the longest a read waits on an idle link, so the longest a stop
-/// request or an interval edge can go unnoticed (SPEC §5 asks for 200 ms).
-pub const READ_TIMEOUT_MS: i32 = 50;
+/// The longest a read waits on an idle link, so the longest a stop request or an interval
+/// edge can go unnoticed (SPEC §5 asks for 200 ms): libpcap's read timeout, and the period of
+/// the waker thread that calls `pcap_breakloop` (see the module docs of `pcap_backend`).
+pub const WAKE_MS: u64 = 50;
 
 /// What the handle is opened with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,6 +60,8 @@ pub trait FrameSource {
 /// An activated libpcap handle and what is known about it.
 pub struct PcapSource {
     cap: Capture<Active>,
+    /// Tells the waker thread to end.
+    waker_done: Arc<AtomicBool>,
     link: LinkType,
     linktype: i32,
     iface: String,
@@ -73,7 +80,7 @@ impl PcapSource {
             .snaplen(i32::try_from(cfg.snaplen).unwrap_or(i32::MAX))
             .buffer_size(i32::try_from(cfg.bufsize).unwrap_or(i32::MAX))
             .immediate_mode(true)
-            .timeout(READ_TIMEOUT_MS)
+            .timeout(WAKE_MS as i32)
             .open()
             .map_err(|e| activate_error(&cfg.iface, &e))?;
         let direction = match cfg.direction {
@@ -94,7 +101,10 @@ impl PcapSource {
             cap.filter(expr, true).map_err(|e| filter_error(expr, &e))?;
         }
         let linktype = cap.get_datalink().0;
+        let waker_done = Arc::new(AtomicBool::new(false));
+        spawn_waker(cap.breakloop_handle(), Arc::clone(&waker_done))?;
         Ok(PcapSource {
+            waker_done,
             link: LinkType::from_linktype(u32::try_from(linktype).unwrap_or(u32::MAX)),
             linktype,
             cap,
@@ -112,6 +122,28 @@ impl PcapSource {
     }
 }
 
+/// Starts the thread that breaks a blocked read every [`WAKE_MS`] until `done`.
+///
+/// The handle it holds is weak: a break after the capture is closed does nothing.
+fn spawn_waker(waker: BreakLoop, done: Arc<AtomicBool>) -> Result<(), AppError> {
+    std::thread::Builder::new()
+        .name("pcap-waker".into())
+        .spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(WAKE_MS));
+                waker.breakloop();
+            }
+        })
+        .map(drop)
+        .map_err(|e| AppError::runtime(format!("cannot start the capture's waker thread: {e}")))
+}
+
+impl Drop for PcapSource {
+    fn drop(&mut self) {
+        self.waker_done.store(true, Ordering::Relaxed);
+    }
+}
+
 impl FrameSource for PcapSource {
     fn next_frame(&mut self) -> Result<Next<'_>, AppError> {
         match self.cap.next_packet() {
@@ -124,7 +156,8 @@ impl FrameSource for PcapSource {
                 };
                 Ok(Next::Frame(self.link, p.data, meta))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Next::Idle),
+            // The read timeout expired, or the waker broke the read (`PCAP_ERROR_BREAK`).
+            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(Next::Idle),
             Err(e) => Err(AppError::runtime(format!(
                 "capture on '{}' failed: {}",
                 self.iface,
