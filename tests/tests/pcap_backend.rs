@@ -18,7 +18,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use harness::{flows, grep, link, pktstat_bin, require_env, Bg, Ns};
+use harness::{flows, grep, link, require_env, Bg, Ns};
 
 /// The workspace root.
 fn root() -> PathBuf {
@@ -28,39 +28,44 @@ fn root() -> PathBuf {
 /// pktstat built with `--features pcap` (once per test process).
 fn pcap_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let has_pcap = ["/usr/include/pcap/pcap.h", "/usr/include/pcap.h"]
-            .iter()
-            .any(|p| Path::new(p).exists());
-        assert!(
-            has_pcap,
-            "the pcap backend tests need libpcap's headers and library (libpcap-dev): run \
+    BIN.get_or_init(|| build(&["--features", "pcap"], "pcap-feature"))
+}
+
+/// pktstat built with the default features, in a directory of its own (the workspace's
+/// target/debug/pktstat may be a feature build on a developer's machine).
+fn default_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| build(&[], "pcap-feature/default"))
+}
+
+/// Builds pktstat with `features` into target/`dir`; returns the binary.
+fn build(features: &[&str], dir: &str) -> PathBuf {
+    let has_pcap = ["/usr/include/pcap/pcap.h", "/usr/include/pcap.h"]
+        .iter()
+        .any(|p| Path::new(p).exists());
+    assert!(
+        has_pcap,
+        "the pcap backend tests need libpcap's headers and library (libpcap-dev): run \
              tests/scripts/install-deps.sh"
-        );
-        let target = root().join("target").join("pcap-feature");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(root())
-            .args([
-                "build",
-                "-p",
-                "pktstat",
-                "--features",
-                "pcap",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "cargo build --features pcap failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let bin = target.join("debug").join("pktstat");
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
+    );
+    let target = root().join("target").join(dir);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(root())
+        .args(["build", "-p", "pktstat"])
+        .args(features)
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "cargo build {features:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = target.join("debug").join("pktstat");
+    assert!(bin.exists(), "{} was not built", bin.display());
+    bin
 }
 
 /// The feature build of pktstat with `args`, inside `ns`.
@@ -269,11 +274,11 @@ fn stops_promptly_on_an_idle_link_and_twice_at_once() {
     assert!(stdout(&out).contains("kernel drops: 0"), "{}", stdout(&out));
 
     // A second SIGINT does not wait for anything. To catch the first stop in the middle,
-    // its report must block: 3000 flows of JSON fill the stdout pipe nobody reads yet.
+    // its report must block: 10000 flows of JSON fill the stdout pipe nobody reads yet.
     let mut ps = Bg::spawn(pktstat_pcap(&a, &["--backend", "pcap", "-i", "lo", "-j"]));
     std::thread::sleep(Duration::from_millis(800));
-    a.run("python3 -c \"import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor p in range(40000, 43000):\n    s.sendto(b'z', ('127.0.0.1', p))\"");
-    std::thread::sleep(Duration::from_millis(300));
+    a.run("python3 -c \"import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor p in range(20000, 30000):\n    s.sendto(b'z', ('127.0.0.1', p))\"");
+    std::thread::sleep(Duration::from_millis(500));
     ps.signal("INT");
     std::thread::sleep(Duration::from_millis(500));
     assert!(
@@ -288,7 +293,7 @@ fn stops_promptly_on_an_idle_link_and_twice_at_once() {
 
 #[test]
 fn default_build_says_it_has_no_libpcap() {
-    let out = Command::new(pktstat_bin())
+    let out = Command::new(default_bin())
         .args(["--backend", "pcap", "-i", "lo", "-t", "1s"])
         .output()
         .expect("run pktstat");

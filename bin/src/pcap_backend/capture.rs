@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use pktstat_core::link::Timestamp;
 
 use super::consumer::Consumer;
-use super::open::{FrameSource, Next};
+use super::open::FrameSource;
 use crate::error::AppError;
 
 /// How late an interval edge is reported after the wall clock passed it: frames stamped just
@@ -105,16 +105,14 @@ pub fn capture_loop<S: FrameSource, C: Consumer>(
                 break;
             }
         }
-        match src.next_frame()? {
-            Next::Idle => {
-                if stop_at.is_some() {
-                    break; // nothing left from before the stop
-                }
-            }
-            Next::Frame(link, data, meta) => {
+        // At most one frame per read; the frame is handled inside the source's callback
+        // (libpcap lends it only there).
+        let mut outcome: Result<bool, AppError> = Ok(true);
+        let got = src.next_frame(&mut |link, data, meta| {
+            outcome = (|| {
                 if let Some(st) = stop_at {
                     if meta.ts.0 > st {
-                        break; // frames arrive in order: everything older was counted
+                        return Ok(false); // frames arrive in order: everything older was counted
                     }
                 }
                 if let (Some(e), Some(s)) = (next_edge, step) {
@@ -125,10 +123,14 @@ pub fn capture_loop<S: FrameSource, C: Consumer>(
                         next_edge = Some(advance(e, s, meta.ts.0));
                     }
                 }
-                if !c.packet(link, data, &meta)? && stop_at.is_none() {
+                if !c.packet(link, data, meta)? && stop_at.is_none() {
                     stop_at = Some(t);
                 }
-            }
+                Ok(true)
+            })();
+        })?;
+        if !outcome? || (!got && stop_at.is_some()) {
+            break; // past the stop, or nothing left from before it
         }
     }
     c.set_drops(src.drops());
@@ -137,6 +139,7 @@ pub fn capture_loop<S: FrameSource, C: Consumer>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::open::FrameFn;
     use super::*;
     use pktstat_core::link::{FrameMeta, LinkType};
     use std::cell::Cell;
@@ -153,20 +156,20 @@ mod tests {
     }
 
     impl FrameSource for Script {
-        fn next_frame(&mut self) -> Result<Next<'_>, AppError> {
+        fn next_frame(&mut self, f: &mut FrameFn<'_>) -> Result<bool, AppError> {
             match self.items.pop_front() {
-                Some(Some(offset)) => Ok(Next::Frame(
-                    LinkType::Ethernet,
-                    &self.data,
-                    FrameMeta {
+                Some(Some(offset)) => {
+                    let meta = FrameMeta {
                         wire_len: 60,
                         ts: Timestamp(self.t0 + offset),
                         ..FrameMeta::default()
-                    },
-                )),
+                    };
+                    f(LinkType::Ethernet, &self.data, &meta);
+                    Ok(true)
+                }
                 Some(None) | None => {
                     std::thread::sleep(self.idle);
-                    Ok(Next::Idle)
+                    Ok(false)
                 }
             }
         }

@@ -8,7 +8,7 @@
 //! Every failure becomes the one-line message of SPEC §1: a missing interface lists the ones
 //! that exist, a missing permission says what to grant, a bad filter gives libpcap's reason.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,19 +40,14 @@ pub struct Config {
     pub filter: Option<String>,
 }
 
-/// One read from the handle.
-pub enum Next<'a> {
-    /// A frame, as the core takes it.
-    Frame(LinkType, &'a [u8], FrameMeta),
-    /// The read timeout expired with nothing to read.
-    Idle,
-}
+/// What a source hands each frame to: link type, captured bytes, metadata.
+pub type FrameFn<'a> = dyn FnMut(LinkType, &[u8], &FrameMeta) + 'a;
 
 /// A source of frames for [`super::capture::capture_loop`]: libpcap in the program, a script
 /// in the tests.
 pub trait FrameSource {
-    /// The next frame, or [`Next::Idle`] after at most the read timeout.
-    fn next_frame(&mut self) -> Result<Next<'_>, AppError>;
+    /// Hands at most one frame to `f`; `Ok(false)`: none came within [`WAKE_MS`].
+    fn next_frame(&mut self, f: &mut FrameFn<'_>) -> Result<bool, AppError>;
     /// Cumulative drops so far (kernel buffer plus interface).
     fn drops(&mut self) -> u64;
 }
@@ -62,6 +57,8 @@ pub struct PcapSource {
     cap: Capture<Active>,
     /// Tells the waker thread to end.
     waker_done: Arc<AtomicBool>,
+    /// How many times the waker has broken a read so far.
+    breaks: Arc<AtomicU64>,
     link: LinkType,
     linktype: i32,
     iface: String,
@@ -102,9 +99,15 @@ impl PcapSource {
         }
         let linktype = cap.get_datalink().0;
         let waker_done = Arc::new(AtomicBool::new(false));
-        spawn_waker(cap.breakloop_handle(), Arc::clone(&waker_done))?;
+        let breaks = Arc::new(AtomicU64::new(0));
+        spawn_waker(
+            cap.breakloop_handle(),
+            Arc::clone(&waker_done),
+            Arc::clone(&breaks),
+        )?;
         Ok(PcapSource {
             waker_done,
+            breaks,
             link: LinkType::from_linktype(u32::try_from(linktype).unwrap_or(u32::MAX)),
             linktype,
             cap,
@@ -125,12 +128,17 @@ impl PcapSource {
 /// Starts the thread that breaks a blocked read every [`WAKE_MS`] until `done`.
 ///
 /// The handle it holds is weak: a break after the capture is closed does nothing.
-fn spawn_waker(waker: BreakLoop, done: Arc<AtomicBool>) -> Result<(), AppError> {
+fn spawn_waker(
+    waker: BreakLoop,
+    done: Arc<AtomicBool>,
+    breaks: Arc<AtomicU64>,
+) -> Result<(), AppError> {
     std::thread::Builder::new()
         .name("pcap-waker".into())
         .spawn(move || {
             while !done.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(WAKE_MS));
+                breaks.fetch_add(1, Ordering::SeqCst);
                 waker.breakloop();
             }
         })
@@ -145,19 +153,28 @@ impl Drop for PcapSource {
 }
 
 impl FrameSource for PcapSource {
-    fn next_frame(&mut self) -> Result<Next<'_>, AppError> {
-        match self.cap.next_packet() {
-            Ok(p) => {
-                let h = p.header;
-                let meta = FrameMeta {
-                    wire_len: h.len,
-                    ts: timestamp(h.ts),
-                    ..FrameMeta::default()
-                };
-                Ok(Next::Frame(self.link, p.data, meta))
-            }
-            // The read timeout expired, or the waker broke the read (`PCAP_ERROR_BREAK`).
-            Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => Ok(Next::Idle),
+    /// Through `pcap_dispatch`, not `pcap_next_ex`: when the waker's break lands while
+    /// libpcap is handing a frame over, libpcap returns `PCAP_ERROR_BREAK` *after* the
+    /// callback ran, and `pcap_next_ex` would lose that frame; here the callback has already
+    /// handed it on. A failure is a break (not an error) when the waker broke a read since
+    /// the call began or a frame was handed over; a real error persists and shows on a later
+    /// call that no break overlaps.
+    fn next_frame(&mut self, f: &mut FrameFn<'_>) -> Result<bool, AppError> {
+        let link = self.link;
+        let breaks_before = self.breaks.load(Ordering::SeqCst);
+        let mut handed = false;
+        let r = self.cap.dispatch(Some(1), |p| {
+            handed = true;
+            let meta = FrameMeta {
+                wire_len: p.header.len,
+                ts: timestamp(p.header.ts),
+                ..FrameMeta::default()
+            };
+            f(link, p.data, &meta);
+        });
+        match r {
+            Ok(_) => Ok(handed),
+            Err(_) if handed || self.breaks.load(Ordering::SeqCst) != breaks_before => Ok(handed),
             Err(e) => Err(AppError::runtime(format!(
                 "capture on '{}' failed: {}",
                 self.iface,
