@@ -61,6 +61,10 @@ fn run() -> Result<(), AppError> {
 }
 
 /// The live capture through the backend `--backend` chose (settings.rs checked it is built).
+#[cfg_attr(
+    not(any(target_os = "linux", feature = "pcap")),
+    allow(unused_variables)
+)]
 fn capture(settings: &Settings) -> Result<(), AppError> {
     #[cfg(feature = "pcap")]
     if settings.backend == settings::Backend::Pcap {
