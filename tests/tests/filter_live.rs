@@ -79,6 +79,22 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
         .run(&format!("cat /sys/class/net/{vb}/address"))
         .trim()
         .replace(':', "");
+    let mac_a = a
+        .run(&format!("cat /sys/class/net/{va}/address"))
+        .trim()
+        .to_owned();
+    // Permanent neighbour entries both ways: no ARP or neighbour-discovery probes (which
+    // "not icmp" counts) can fall into one tool's window and not the other's.
+    let mac_b_colons = b.run(&format!("cat /sys/class/net/{vb}/address"));
+    let mac_b_colons = mac_b_colons.trim();
+    a.run(&format!(
+        "ip neigh replace 10.{n}.0.2 lladdr {mac_b_colons} dev {va} nud permanent && \
+         ip -6 neigh replace fd00:{n}::2 lladdr {mac_b_colons} dev {va} nud permanent"
+    ));
+    b.run(&format!(
+        "ip neigh replace 10.{n}.0.1 lladdr {mac_a} dev {vb} nud permanent && \
+         ip -6 neigh replace fd00:{n}::1 lladdr {mac_a} dev {vb} nud permanent"
+    ));
     let iface = if on_any { "any".to_owned() } else { vb.clone() };
     // Let the new link's own chatter (IPv6 MLD reports) pass, then start every tcpdump
     // before any pktstat, so no packet either counts falls outside the other's window.
