@@ -40,3 +40,33 @@ pub struct IntervalStats {
     /// Number of flows evicted into `other`.
     pub evicted_flows: u64,
 }
+
+const ZERO: crate::flow::Counters = crate::flow::Counters {
+    packets: 0,
+    bytes: 0,
+};
+
+impl ProtoSummary {
+    /// All counters zero (usable in `const` contexts, unlike `Default`).
+    pub const ZERO: ProtoSummary = ProtoSummary {
+        ipv4: ZERO,
+        ipv6: ZERO,
+        non_ip: ZERO,
+        malformed: ZERO,
+        tcp: ZERO,
+        udp: ZERO,
+        icmpv4: ZERO,
+        icmpv6: ZERO,
+        other_ip: ZERO,
+    };
+}
+
+impl IntervalStats {
+    /// All counters zero (usable in `const` contexts, unlike `Default`).
+    pub const ZERO: IntervalStats = IntervalStats {
+        totals: ZERO,
+        summary: ProtoSummary::ZERO,
+        other: ZERO,
+        evicted_flows: 0,
+    };
+}
