@@ -51,6 +51,8 @@ def main() -> int:
     ap.add_argument("--frames", type=int, required=True)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--log", help="write the whole console here")
+    ap.add_argument("--expect-stderr", default="",
+                    help="text pktstat must print on the console (e.g. its capture mode)")
     ap.add_argument("qemu", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     cmd = args.qemu[1:] if args.qemu and args.qemu[0] == "--" else args.qemu
@@ -114,6 +116,8 @@ def main() -> int:
         return fail("the guest never reached the capture (no 'PKTSTAT-INIT: capturing')")
     if "PKTSTAT-INIT: exit 0" not in text:
         return fail("pktstat did not exit 0 in the guest")
+    if args.expect_stderr not in text:
+        return fail(f"pktstat never said {args.expect_stderr!r}")
     reports = [line for line in text.splitlines() if line.startswith(("[{", "[]"))]
     if len(reports) != 1:
         return fail(f"expected one JSON report line, found {len(reports)}")

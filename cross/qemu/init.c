@@ -3,7 +3,7 @@
  *
  * The initramfs holds this init, the static pktstat under test (/pktstat), the virtio-net
  * modules of the booted kernel (/modules/NAME.ko, loaded in the order of /modules/order) and the
- * pktstat arguments (/args, one per line). The init loads the modules, brings lo and eth0 up,
+ * pktstat arguments (/args, one per line) and environment (/env, NAME=VALUE per line). The init loads the modules, brings lo and eth0 up,
  * runs pktstat with its stdout/stderr on the console, reports how it ended and what eth0
  * received, then powers the machine off. It never returns: PID 1 exiting panics the kernel.
  *
@@ -130,23 +130,21 @@ static void wait_for_eth0(void)
     fail("waiting for eth0");
 }
 
-static int read_args(char **argv)
+/* Reads `path` (one entry per line) into list[first..], NULL-terminated. */
+static void read_lines(const char *path, char *buf, size_t size, char **list, int first)
 {
-    static char buf[4096];
-    int fd = open("/args", O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        fail("open /args");
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+        fail(path);
+    ssize_t n = read(fd, buf, size - 1);
     if (n < 0)
-        fail("read /args");
+        fail(path);
     close(fd);
     buf[n] = 0;
-    int argc = 0;
-    argv[argc++] = "/pktstat";
-    for (char *line = strtok(buf, "\n"); line && argc < MAX_ARGS - 1; line = strtok(NULL, "\n"))
-        argv[argc++] = line;
-    argv[argc] = NULL;
-    return argc;
+    int i = first;
+    for (char *line = strtok(buf, "\n"); line && i < MAX_ARGS - 1; line = strtok(NULL, "\n"))
+        list[i++] = line;
+    list[i] = NULL;
 }
 
 int main(void)
@@ -175,13 +173,16 @@ int main(void)
     link_up("lo");
     link_up("eth0");
 
-    char *argv[MAX_ARGS];
-    read_args(argv);
+    static char argbuf[4096], envbuf[4096];
+    char *argv[MAX_ARGS], *envp[MAX_ARGS];
+    argv[0] = "/pktstat";
+    read_lines("/args", argbuf, sizeof argbuf, argv, 1);
+    read_lines("/env", envbuf, sizeof envbuf, envp, 0);
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
     if (pid == 0) {
-        execv("/pktstat", argv);
+        execve("/pktstat", argv, envp);
         say("PKTSTAT-INIT: error exec /pktstat: %s", strerror(errno));
         _exit(127);
     }

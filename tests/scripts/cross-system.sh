@@ -91,11 +91,18 @@ run_arch() {
     basename "$f" >>"$root/modules/order"
   done
   printf '%s\n' -i eth0 -t 6s -j >"$root/args"
+  # info level: pktstat names the capture mode (the TPACKET_V3 ring is what this test is for).
+  printf '%s\n' PKTSTAT_LOG=info PATH=/ >"$root/env"
+  # pktstat drops root for `nobody` after setting up the capture: give it one to find.
+  mkdir -p "$root/etc"
+  printf 'root:x:0:0:root:/:/init\nnobody:x:65534:65534:nobody:/:/init\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) >"target/cross/qemu/$arch/initrd.gz"
 
   echo "cross-system: $arch: booting $kver with $bin, injecting $FRAMES frames" >&2
   local t0=$SECONDS
   python3 cross/qemu/boot_capture.py --frames "$FRAMES" --timeout 240 \
+    --expect-stderr "TPACKET_V3 ring" \
     --log "target/cross/qemu/$arch/console.log" -- \
     "${qemu[@]}" -smp 1 -display none -monitor none -serial stdio -no-reboot \
     -kernel "$tree/boot/vmlinuz-$kver" -initrd "target/cross/qemu/$arch/initrd.gz" \
