@@ -25,7 +25,7 @@ GUEST_MAC = bytes.fromhex("525400123456")
 HOST_MAC = bytes.fromhex("020000000001")
 SRC_IP, DST_IP = "10.0.2.1", "10.0.2.15"
 SRC_PORT, DST_PORT = 40000, 5001
-PAYLOAD = 100
+PAYLOAD = 100  # plus 0..6 bytes, so the byte count checks each frame's own length
 
 
 def checksum(data: bytes) -> int:
@@ -38,7 +38,7 @@ def checksum(data: bytes) -> int:
 
 
 def udp_frame(seq: int) -> bytes:
-    payload = bytes((seq + i) & 0xFF for i in range(PAYLOAD))
+    payload = bytes((seq + i) & 0xFF for i in range(PAYLOAD + seq % 7))
     udp = struct.pack("!HHHH", SRC_PORT, DST_PORT, 8 + len(payload), 0) + payload
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), seq & 0xFFFF, 0, 64, 17, 0,
                      socket.inet_aton(SRC_IP), socket.inet_aton(DST_IP))
