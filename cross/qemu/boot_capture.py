@@ -96,7 +96,9 @@ def main() -> int:
             if not chunk:
                 break
             console += chunk
-        if not sent and conn is not None and b"PKTSTAT-INIT: capturing" in console:
+        # Inject once the init says pktstat runs and pktstat itself says its capture is set up.
+        if (not sent and conn is not None and b"PKTSTAT-INIT: capturing" in console
+                and args.expect_stderr.encode() in console):
             for f in frames:
                 conn.sendall(struct.pack("!I", len(f)) + f)
             sent = True
