@@ -7,7 +7,11 @@
 #
 # x86_64 / i686 / aarch64 musl have prebuilt std from rustup; armv7 hard-float and 32-bit MIPS
 # (both byte orders) do not, so their std is built from source (-Zbuild-std, RUSTC_BOOTSTRAP on
-# stable) and linked by zig through cargo-zigbuild.
+# stable) and linked by zig through cargo-zigbuild. That std is built with its
+# `optimize_for_size` feature (smaller formatting and sorting code): the MIPS binaries shrink by
+# about 40% (767 -> 456 KiB), which keeps them well inside the budget. Every target shares one
+# target dir (target/cross): host-side build scripts and proc macros are built once; each
+# build-std target keeps its own std there, rebuilt only when the toolchain or flags change.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -42,11 +46,11 @@ for t in "${targets[@]}"; do
     armv7-unknown-linux-musleabihf)
       RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Clink-self-contained=no -Ctarget-feature=+crt-static $remap" \
         cargo zigbuild -q --locked -p pktstat --profile release-small --target "$t" \
-        -Zbuild-std=std,panic_abort ;;
+        -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size ;;
     mips-unknown-linux-musl|mipsel-unknown-linux-musl)
       RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Clink-self-contained=no -Ctarget-feature=+crt-static $remap" \
         cargo zigbuild -q --locked -p pktstat --profile release-small --target "$t" \
-        -Zbuild-std=std,panic_abort ;;
+        -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size ;;
     *) echo "cross/build.sh: unknown target $t (known: ${all[*]})" >&2; exit 2 ;;
   esac
   out="dist/pktstat-$version-$t"
