@@ -225,11 +225,20 @@ impl Capture {
                 }
             }
         }
-        sock.enable_auxdata().map_err(|e| {
-            AppError::runtime(format!(
-                "cannot enable PACKET_AUXDATA on the capture socket: {e}"
-            ))
-        })?;
+        // PACKET_AUXDATA reports the VLAN tags the kernel strips; a kernel (or qemu-user) that
+        // refuses it still captures: frames keep their wire length (MSG_TRUNC) and direction
+        // (sll_pkttype), only stripped tags go unseen.
+        match sock.enable_auxdata() {
+            Ok(()) => {}
+            Err(e) if refused(&e) => eprintln!(
+                "pktstat: PACKET_AUXDATA refused ({e}): VLAN tags the kernel strips are not seen"
+            ),
+            Err(e) => {
+                return Err(AppError::runtime(format!(
+                    "cannot enable PACKET_AUXDATA on the capture socket: {e}"
+                )))
+            }
+        }
         // A bigger receive queue is best effort: the capture runs without it. Without kernel
         // timestamps, frames are stamped when read (later than they arrived, by the queue).
         let _ = sock.set_rcvbuf(cfg.bufsize);

@@ -297,7 +297,7 @@ fn pcapng_both_byte_orders_and_resolutions() {
         let mut n = Ng::new(big);
         n.idb(1, 65535, &[]) // 0: µs, the default
             .idb(113, 0, &[(9, &[9])]) // 1: ns
-            .idb(101, 0, &[(9, &[3]), (14, &100i64.to_ne_bytes())]) // 2: ms, +100 s
+            .idb(101, 0, &[(9, &[3]), (14, &100i64.to_le_bytes())]) // 2: ms, +100 s
             .idb(228, 0, &[(9, &[0x80 | 20])]) // 3: 2^-20
             .idb(229, 0, &[(2, b"eth0"), (9, &[12])]) // 4: ps (truncated to ns), after another option
             .epb(0, 1_700_000_000_123_456, 64, &a)
@@ -310,7 +310,7 @@ fn pcapng_both_byte_orders_and_resolutions() {
             let at = n
                 .out
                 .windows(8)
-                .position(|w| w == 100i64.to_ne_bytes())
+                .position(|w| w == 100i64.to_le_bytes())
                 .unwrap();
             n.out[at..at + 8].copy_from_slice(&100i64.to_be_bytes());
         }
