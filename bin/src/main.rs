@@ -1,6 +1,73 @@
-//! pktstat: per-flow packet statistics (the CLI is filled in by the cli work).
+//! pktstat: per-flow packet statistics from a live interface or a capture file.
+//!
+//! `main` is only the frame: parse flags (`args.rs`, table in `flags.rs`), validate them into
+//! `Settings` (`settings.rs`), then run the offline path (`offline.rs`) or the live capture
+//! (`live/`). Every failure comes back here as one `AppError`, printed as a single line
+//! `pktstat: ...` on stderr with exit status 1 (runtime) or 2 (usage). A closed stdout is not
+//! a failure: it ends the program quietly with status 0.
+mod args;
+mod duration;
 mod error;
+mod flags;
 mod live;
+mod logger;
+mod offline;
+mod output;
+mod seed;
+mod session;
 mod settings;
 
-fn main() {}
+use std::io::Write;
+
+use error::AppError;
+use settings::{Settings, Source};
+
+fn main() {
+    logger::init();
+    let code = match run() {
+        Ok(()) => 0,
+        Err(e) if output::is_quiet(&e) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "pktstat: {e}");
+            e.code
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run() -> Result<(), AppError> {
+    let args = args::parse(std::env::args_os().skip(1))?;
+    if args.help {
+        return print(&flags::help_text());
+    }
+    if args.version {
+        return print(&flags::version_text());
+    }
+    let settings = Settings::from_args(&args)?;
+    for flag in Settings::live_only_flags(&args) {
+        log::warn!("{flag} applies to live capture only; ignored with -r");
+    }
+    check_filter_support(&settings)?;
+    match settings.source {
+        Source::File(_) => offline::run(&settings),
+        Source::Live { .. } => live::run(&settings),
+    }
+}
+
+/// Filters (`-f`, `--dump-filter`) need the filter compiler, which is not wired in yet.
+fn check_filter_support(settings: &Settings) -> Result<(), AppError> {
+    if settings.filter.is_some() || settings.dump_filter {
+        return Err(AppError::runtime(
+            "filters (-f, --dump-filter) are not available yet in this build; run without them",
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `text` to stdout (help, version).
+fn print(text: &str) -> Result<(), AppError> {
+    let mut out = output::Output::stdout();
+    // A failed write is remembered by `out` and reported by `flush`.
+    let _ = out.write_bytes(text.as_bytes());
+    out.flush()
+}

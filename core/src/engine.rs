@@ -694,3 +694,99 @@ mod tests {
         }
     }
 }
+
+/// A quick throughput check of the accounting path alone (decode excluded):
+/// `cargo test -p pktstat-core --release --lib -- --ignored --nocapture engine_throughput`.
+/// Not a benchmark (that is `make bench`); it only catches gross regressions by eye.
+#[cfg(test)]
+mod measure {
+    use super::*;
+    use crate::flow::Addr;
+    use std::time::Instant;
+
+    /// This thread's time on a CPU (Linux schedstat; 0 elsewhere): the figure that does not
+    /// suffer when the machine is shared.
+    fn cpu_ns() -> u64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+            .unwrap_or(0)
+    }
+
+    #[test]
+    #[ignore]
+    fn engine_throughput() {
+        static ENGINE: std::sync::Mutex<DefaultEngine> =
+            std::sync::Mutex::new(DefaultEngine::new(EngineConfig::DEFAULT));
+        let mut e = ENGINE.lock().unwrap();
+        e.set_seed([0x1234, 0x5678]);
+        for flows in [1_024u32, 60_000] {
+            e.reset_interval();
+            let decoded: std::vec::Vec<Decoded> = (0..flows)
+                .map(|i| {
+                    let b = i.to_be_bytes();
+                    Decoded::Ip(PacketInfo {
+                        src: Addr::v4([10, b[1], b[2], b[3]]),
+                        dst: Addr::v4([192, 168, 0, 1]),
+                        proto: 17,
+                        vlan: 0,
+                        transport: Transport::Ports {
+                            src: 1024 + (i % 7) as u16,
+                            dst: 53,
+                        },
+                        fragment: Fragment::None,
+                    })
+                })
+                .collect();
+            let meta = FrameMeta {
+                wire_len: 64,
+                ..FrameMeta::default()
+            };
+            let n = 5_000_000u32;
+            let start = Instant::now();
+            let cpu0 = cpu_ns();
+            let mut j = 0usize;
+            for _ in 0..n {
+                e.account_decoded(&decoded[j], &meta);
+                // Stride through the flows in a scattered order, as mixed traffic does.
+                j += 7919;
+                while j >= decoded.len() {
+                    j -= decoded.len();
+                }
+            }
+            let dt = start.elapsed().as_secs_f64();
+            let cpu = cpu_ns() - cpu0;
+            std::println!(
+                "{flows} flows: {:.1} M frames/s wall, {:.1} M/s on-CPU",
+                f64::from(n) / dt / 1e6,
+                f64::from(n) / (cpu as f64 / 1e9) / 1e6
+            );
+            assert_eq!(e.len(), flows as usize);
+        }
+        // Hostile churn: every frame a new flow on a full table (eviction on each one).
+        let meta = FrameMeta {
+            wire_len: 64,
+            ..FrameMeta::default()
+        };
+        let n = 2_000_000u32;
+        let start = Instant::now();
+        for i in 0..n {
+            let b = (i + 1_000_000).to_be_bytes();
+            let d = Decoded::Ip(PacketInfo {
+                src: Addr::v4([172, b[1], b[2], b[3]]),
+                dst: Addr::v4([192, 168, 0, 1]),
+                proto: 17,
+                vlan: 0,
+                transport: Transport::Ports { src: 9, dst: 53 },
+                fragment: Fragment::None,
+            });
+            e.account_decoded(&d, &meta);
+        }
+        let dt = start.elapsed().as_secs_f64();
+        std::println!(
+            "new flow per frame, full table: {:.1} M frames/s",
+            f64::from(n) / dt / 1e6
+        );
+        assert!(e.stats().evicted_flows > 0);
+    }
+}

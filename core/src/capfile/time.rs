@@ -2,8 +2,9 @@
 //!
 //! pcapng counts ticks of `10^-e` or `2^-p` seconds per interface (`if_tsresol`) from an
 //! offset in seconds (`if_tsoffset`). Decimal resolutions down to the nanosecond convert
-//! exactly; finer decimal and all binary resolutions round to the nearest nanosecond (half
-//! up). Results saturate at the ends of the `i64` range rather than wrap.
+//! exactly; finer decimal and all binary resolutions are truncated to the nanosecond, exactly
+//! as libpcap and Wireshark convert them (so interval edges agree with tshark's view of the
+//! file). Results saturate at the ends of the `i64` range rather than wrap.
 
 use crate::link::Timestamp;
 
@@ -60,13 +61,10 @@ pub(crate) fn from_ticks(ticks: u64, resol: u8, offset_secs: i64) -> Timestamp {
                 // Exact: rem < 10^resol, so rem * 10^(9 - resol) < 10^9.
                 (secs, (rem * POW10[9 - resol as usize]) as u32)
             } else {
-                // Round half up; a carry into the next second is possible.
-                let n = (u128::from(rem) * 1_000_000_000 + u128::from(tps / 2)) / u128::from(tps);
-                if n >= 1_000_000_000 {
-                    (secs.saturating_add(1), 0)
-                } else {
-                    (secs, n as u32)
-                }
+                // Truncate toward the earlier nanosecond, as libpcap and Wireshark do: the
+                // same frame then falls in the same interval for us and for them.
+                let n = u128::from(rem) * 1_000_000_000 / u128::from(tps);
+                (secs, n as u32)
             }
         }
     };
@@ -109,31 +107,32 @@ mod tests {
             1_700_000_000_123_000_000
         );
         assert_eq!(from_ticks(1_700_000_000, 0, 0).0, 1_700_000_000_000_000_000);
-        // 10^-12: picoseconds, rounded to the nearest ns.
+        // 10^-12: picoseconds, truncated to the ns.
         assert_eq!(
-            from_ticks(1_000_000_000_001_499, 12, 0).0,
+            from_ticks(1_000_000_000_001_999, 12, 0).0,
             1_000_000_000_001
         );
         assert_eq!(
-            from_ticks(1_000_000_000_001_500, 12, 0).0,
+            from_ticks(1_000_000_000_002_000, 12, 0).0,
             1_000_000_000_002
         );
     }
 
     #[test]
-    fn binary_resolutions_round_to_nearest() {
+    fn binary_resolutions_truncate_like_libpcap() {
         // 2^-1: half seconds.
         assert_eq!(from_ticks(3, 0x81, 0).0, 1_500_000_000);
         // 2^-30: one tick is 0.931 ns.
-        assert_eq!(from_ticks(1, 0x80 | 30, 0).0, 1);
+        assert_eq!(from_ticks(1, 0x80 | 30, 0).0, 0);
+        assert_eq!(from_ticks(2, 0x80 | 30, 0).0, 1);
         assert_eq!(
             from_ticks((5 << 30) + (1 << 29), 0x80 | 30, 0).0,
             5_500_000_000
         );
-        // 2^-32: just under a second rounds up into the next second.
-        assert_eq!(from_ticks((1 << 32) - 1, 0x80 | 32, 0).0, 1_000_000_000);
+        // 2^-32: just under a second stays in it.
+        assert_eq!(from_ticks((1 << 32) - 1, 0x80 | 32, 0).0, 999_999_999);
         // 2^-63 and 2^-0.
-        assert_eq!(from_ticks(u64::MAX, 0x80 | 63, 0).0, 2_000_000_000);
+        assert_eq!(from_ticks(u64::MAX, 0x80 | 63, 0).0, 1_999_999_999);
         assert_eq!(from_ticks(7, 0x80, 0).0, 7_000_000_000);
     }
 

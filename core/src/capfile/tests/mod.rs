@@ -250,7 +250,7 @@ fn pcapng_both_byte_orders_and_resolutions() {
             .idb(113, 0, &[(9, &[9])]) // 1: ns
             .idb(101, 0, &[(9, &[3]), (14, &100i64.to_ne_bytes())]) // 2: ms, +100 s
             .idb(228, 0, &[(9, &[0x80 | 20])]) // 3: 2^-20
-            .idb(229, 0, &[(2, b"eth0"), (9, &[12])]) // 4: ps, after another option
+            .idb(229, 0, &[(2, b"eth0"), (9, &[12])]) // 4: ps (truncated to ns), after another option
             .epb(0, 1_700_000_000_123_456, 64, &a)
             .epb(1, 1_700_000_000_123_456_789, 64, &a)
             .epb(2, 1_700_000_000_123, 64, &a)
@@ -273,7 +273,7 @@ fn pcapng_both_byte_orders_and_resolutions() {
             got(LinkType::Sll, &a, 64, ts(1_700_000_000, 123_456_789)),
             got(LinkType::Raw, &a, 64, ts(1_700_000_100, 123_000_000)),
             got(LinkType::Ipv4, &a, 64, ts(5, 500_000_000)),
-            got(LinkType::Ipv6, &a, 64, ts(1000, 2)),
+            got(LinkType::Ipv6, &a, 64, ts(1000, 1)),
         ];
         assert_eq!(out.packets, want, "big={big}");
     }
