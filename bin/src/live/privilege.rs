@@ -297,13 +297,7 @@ mod sys {
         let data = [CapData::default(); 2];
         // SAFETY: `hdr` and `data` are live, correctly laid out (`repr(C)`) for version 3,
         // which reads two data structs; the kernel only reads them.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_capset,
-                &hdr as *const CapHeader,
-                data.as_ptr(),
-            )
-        };
+        let r = unsafe { libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()) };
         if r < 0 {
             Err(io::Error::last_os_error())
         } else {

@@ -72,7 +72,7 @@ const AUDIT_ARCH: u32 = 0x0000_0028;
 const AUDIT_ARCH: u32 = 0x0000_0008;
 #[cfg(all(target_arch = "mips", target_endian = "little"))]
 const AUDIT_ARCH: u32 = 0x4000_0008;
-#[cfg(all(target_arch = "riscv64"))]
+#[cfg(target_arch = "riscv64")]
 const AUDIT_ARCH: u32 = 0xC000_00F3;
 
 /// x86_64: numbers with this bit are x32 calls, which this filter never allows.
@@ -104,6 +104,10 @@ const SOCKETCALLS: &[u32] = &[
     15, // SYS_GETSOCKOPT
     17, // SYS_RECVMSG
 ];
+
+/// `fcntl` commands that only read a descriptor's flags (std checks descriptors with
+/// `F_GETFD` in debug builds).
+const FCNTL_READS: &[u32] = &[libc::F_GETFD as u32, libc::F_GETFL as u32];
 
 /// `open`/`openat` flags that would write, create or truncate anything (`O_TMPFILE` needs
 /// write access, so the access-mode bits already refuse it).
@@ -175,6 +179,11 @@ pub fn rules() -> Vec<Rule> {
             arg: 2,
             bits: OPEN_FORBIDDEN,
         },
+        Rule::OneOf {
+            nr: SYS_fcntl,
+            arg: 1,
+            values: FCNTL_READS,
+        },
     ];
     // `mmap` and `mmap2`: never executable memory.
     let prot_exec = PROT_EXEC as u32;
@@ -198,6 +207,11 @@ pub fn rules() -> Vec<Rule> {
         });
         v.extend([
             Any(SYS_sigreturn),
+            Rule::OneOf {
+                nr: SYS_fcntl64,
+                arg: 1,
+                values: FCNTL_READS,
+            },
             Any(SYS_fstat64),
             Any(SYS__llseek),
             Any(time64::CLOCK_GETTIME64),
@@ -210,7 +224,11 @@ pub fn rules() -> Vec<Rule> {
     v.push(Any(SYS_fstatat64));
     #[cfg(target_arch = "mips")]
     v.push(Any(SYS_FSTATAT64));
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))]
+    #[cfg(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    ))]
     v.extend([Any(SYS_fstat), Any(SYS_newfstatat)]);
     #[cfg(any(
         target_arch = "x86_64",
@@ -267,10 +285,7 @@ pub fn program(arch: u32, rules: &[Rule], kill: u32) -> Vec<sock_filter> {
     let _ = BPF_JGE_K;
     for r in rules {
         match *r {
-            Rule::Any(nr) => p.extend([
-                jump(BPF_JEQ_K, nr as u32, 0, 1),
-                stmt(BPF_RET_K, allow),
-            ]),
+            Rule::Any(nr) => p.extend([jump(BPF_JEQ_K, nr as u32, 0, 1), stmt(BPF_RET_K, allow)]),
             // A holds the number on the false path; a match always returns.
             Rule::NoBits { nr, arg, bits } => p.extend([
                 jump(BPF_JEQ_K, nr as u32, 0, 4),
@@ -331,7 +346,8 @@ pub fn install() -> io::Result<()> {
     {
         let prog = program(AUDIT_ARCH, &rules(), kill_action());
         let fprog = sock_fprog {
-            len: u16::try_from(prog.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+            len: u16::try_from(prog.len())
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
             filter: prog.as_ptr() as *mut sock_filter,
         };
         // SAFETY: `fprog` points at `prog`, live and of the stated length, for the whole call;
@@ -474,7 +490,11 @@ mod tests {
         }];
         let p = program(AUDIT_ARCH, &rules, KILL);
         for (v, want) in [(2, ALLOW), (12, ALLOW), (17, ALLOW), (1, KILL), (13, KILL)] {
-            assert_eq!(run(&p, &data(99, AUDIT_ARCH, [v, 0, 0, 0, 0, 0])), want, "{v}");
+            assert_eq!(
+                run(&p, &data(99, AUDIT_ARCH, [v, 0, 0, 0, 0, 0])),
+                want,
+                "{v}"
+            );
         }
         assert_eq!(run(&p, &data(98, AUDIT_ARCH, [2, 0, 0, 0, 0, 0])), KILL);
     }
