@@ -20,10 +20,13 @@ gen() { # mix
   [ -s "$f" ] || "$GEN" --frames "$FRAMES" --flows "$FLOWS" --mix "$1" --out "$f"
   echo "$f"
 }
-best() { # fastest of 3 runs, seconds
-  local bs=999999 s
+best() { # fastest of 3 runs, wall seconds (ns clock)
+  local bs=999999 s t0 t1
   for _ in 1 2 3; do
-    s=$( { /usr/bin/time -f "%e" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n1)
+    t0=$(date +%s%N)
+    "$@" >/dev/null
+    t1=$(date +%s%N)
+    s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
     if awk -v a="$s" -v b="$bs" 'BEGIN{exit !(a<b)}'; then bs=$s; fi
   done
   echo "$bs"
