@@ -44,6 +44,11 @@ test: deps lint unit bare-check
 
 bench: build
 	bash tests/bench/offline.sh
+	bash tests/bench/filter_insns.sh
+
+# Live capture against tcpdump on a veth pair (root): BENCH_LIVE_FRAMES="1000000 5000000".
+bench-live:
+	bash tests/bench/live.sh
 
 clean:
 	$(CARGO) clean

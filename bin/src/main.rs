@@ -8,6 +8,7 @@
 mod args;
 mod duration;
 mod error;
+mod filter;
 mod flags;
 mod live;
 mod logger;
@@ -47,21 +48,47 @@ fn run() -> Result<(), AppError> {
     for flag in Settings::live_only_flags(&args) {
         log::warn!("{flag} applies to live capture only; ignored with -r");
     }
-    check_filter_support(&settings)?;
+    if settings.dump_filter {
+        return dump_filter(&settings);
+    }
     match settings.source {
         Source::File(_) => offline::run(&settings),
         Source::Live { .. } => live::run(&settings),
     }
 }
 
-/// Filters (`-f`, `--dump-filter`) need the filter compiler, which is not wired in yet.
-fn check_filter_support(settings: &Settings) -> Result<(), AppError> {
-    if settings.filter.is_some() || settings.dump_filter {
-        return Err(AppError::runtime(
-            "filters (-f, --dump-filter) are not available yet in this build; run without them",
-        ));
-    }
-    Ok(())
+/// `--dump-filter`: the program `-f` compiles to (for the `-r` file's link type, else for
+/// the live socket), like `tcpdump -d`; without `-f`, the accept-all program.
+fn dump_filter(settings: &Settings) -> Result<(), AppError> {
+    let expr = settings.filter.as_deref();
+    let prog = match &settings.source {
+        Source::File(_) => {
+            let link = offline::link_type(settings)?;
+            match expr {
+                Some(e) => filter::compile(
+                    e,
+                    pktstat_core::filter::Target::Link(link),
+                    filter::OFFLINE_SNAPLEN,
+                )?,
+                None => accept_all(filter::OFFLINE_SNAPLEN),
+            }
+        }
+        Source::Live { .. } => match expr {
+            Some(e) => filter::compile(
+                e,
+                pktstat_core::filter::Target::LinuxSocket,
+                settings.snaplen,
+            )?,
+            None => accept_all(settings.snaplen),
+        },
+    };
+    print(&filter::dump(&prog))
+}
+
+fn accept_all(snaplen: u32) -> Box<pktstat_core::filter::Program> {
+    let mut p = Box::new(pktstat_core::filter::Program::new());
+    p.accept_all(snaplen);
+    p
 }
 
 /// Writes `text` to stdout (help, version).

@@ -13,10 +13,11 @@ use std::fs::File;
 use std::io::{self, Read};
 
 use pktstat_core::capfile::{self, Item, Packet, Reader};
-use pktstat_core::link::Timestamp;
+use pktstat_core::link::{LinkType, Timestamp};
 use pktstat_core::report::NoNames;
 
 use crate::error::AppError;
+use crate::filter::LinkFilters;
 use crate::output::{io_reason, is_quiet};
 use crate::session::{Clock, Session};
 use crate::settings::{Settings, Source};
@@ -169,13 +170,15 @@ where
 
 /// Runs the offline path: reads `settings.source` and prints the report(s).
 pub fn run(settings: &Settings) -> Result<(), AppError> {
+    // A filter's syntax is checked before the input is opened.
+    let filters = LinkFilters::new(settings.filter.as_deref())?;
     match &settings.source {
-        Source::File(None) => read_capture(settings, io::stdin().lock(), "stdin"),
+        Source::File(None) => read_capture(settings, io::stdin().lock(), "stdin", filters),
         Source::File(Some(path)) => {
             let name = path.display().to_string();
             let file = File::open(path)
                 .map_err(|e| AppError::runtime(format!("cannot open {name}: {}", io_reason(&e))))?;
-            read_capture(settings, file, &name)
+            read_capture(settings, file, &name, filters)
         }
         Source::Live { .. } => Err(AppError::runtime(
             "internal error: the offline reader was started without -r; please report this",
@@ -183,14 +186,51 @@ pub fn run(settings: &Settings) -> Result<(), AppError> {
     }
 }
 
+/// The link type of the `-r` input's first packet (for `--dump-filter`).
+pub fn link_type(settings: &Settings) -> Result<LinkType, AppError> {
+    let (input, name): (Box<dyn Read>, String) = match &settings.source {
+        Source::File(Some(path)) => {
+            let name = path.display().to_string();
+            let file = File::open(path)
+                .map_err(|e| AppError::runtime(format!("cannot open {name}: {}", io_reason(&e))))?;
+            (Box::new(file), name)
+        }
+        _ => (Box::new(io::stdin().lock()), "stdin".to_string()),
+    };
+    let mut buf = vec![0u8; BUFFER];
+    let mut link = None;
+    let r = stream(input, &mut buf, |p| {
+        link = Some(p.link);
+        Ok(false)
+    });
+    match (link, r) {
+        (Some(l), _) => Ok(l),
+        (None, Err(e)) => Err(AppError::runtime(e.message(&name))),
+        (None, Ok(_)) => Err(AppError::runtime(format!(
+            "{name}: no packets, so no link type to compile the filter for"
+        ))),
+    }
+}
+
 /// Streams `input` into a session and writes the final report.
-fn read_capture<R: Read>(settings: &Settings, input: R, name: &str) -> Result<(), AppError> {
+fn read_capture<R: Read>(
+    settings: &Settings,
+    input: R,
+    name: &str,
+    mut filters: Option<LinkFilters>,
+) -> Result<(), AppError> {
     let mut buf = vec![0u8; BUFFER];
     let mut session = Session::new(settings, Clock::Packet, Box::new(NoNames), false);
     // The whole run spans the first to the last counted packet (SPEC §5).
     let mut last: Option<Timestamp> = None;
     let mut started = false;
     let result = stream(input, &mut buf, |p| {
+        // A rejected packet is counted nowhere, not even as the start of the run (SPEC §7).
+        if let Some(f) = filters.as_mut() {
+            if !f.accepts(p.link, p.data, p.meta.wire_len)? {
+                return Ok(true);
+            }
+        }
         if !started {
             session.start(p.meta.ts);
             started = true;
@@ -225,7 +265,6 @@ fn read_capture<R: Read>(settings: &Settings, input: R, name: &str) -> Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pktstat_core::link::LinkType;
 
     /// A little-endian µs pcap of link type `link` with records of the given sizes;
     /// record `i` is stamped `i` seconds and filled with the byte `i`.

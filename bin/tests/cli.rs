@@ -105,7 +105,22 @@ fn runtime_errors_exit_1() {
     let o = pktstat(&["-r", path.to_str().unwrap()]);
     assert_error(&o, 1, "offset 0");
     assert!(o.stdout.is_empty(), "no report for a foreign file");
-    assert_error(&pktstat(&["-r", "-", "-f", "tcp"]), 1, "filter");
+}
+
+#[test]
+fn bad_filter_exits_2_with_the_position() {
+    let path = temp_file("filter.pcap", &pcap(&[60]));
+    let o = pktstat(&["-r", path.to_str().unwrap(), "-f", "tcp and"]);
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(&o));
+    let err = stderr(&o);
+    let mut lines = err.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.starts_with("pktstat: -f: filter: "), "{err:?}");
+    assert!(first.contains("at byte 7"), "{err:?}");
+    // The expression, then a caret under the fault.
+    assert_eq!(lines.next(), Some("    tcp and"), "{err:?}");
+    assert_eq!(lines.next(), Some("           ^"), "{err:?}");
+    assert!(o.stdout.is_empty(), "no report for a bad filter");
 }
 
 #[test]

@@ -118,6 +118,9 @@ struct Entry {
     transport: StoredTransport,
 }
 
+// 48 bytes per tracked datagram; the tracker's footprint is pinned with it.
+static_assertions::const_assert_eq!(core::mem::size_of::<Entry>(), 48);
+
 const EMPTY: Entry = Entry {
     key: DatagramKey {
         src: [0; 16],

@@ -526,6 +526,11 @@ mod tests {
         (x << 40) | (u64::from(k.src_port) % 4)
     }
 
+    /// Homes at the end of a 64-slot index: probe runs wrap round to slot 0.
+    fn wrapping_hashes(k: &FlowKey) -> u64 {
+        (u64::from(k.src.bytes[3]) << 36) | (60 + u64::from(k.src_port) % 8)
+    }
+
     #[test]
     fn const_parameters() {
         assert_eq!(FlowTable::<65_536, 131_072>::IDX_BITS, 16);
@@ -567,7 +572,11 @@ mod tests {
 
     #[test]
     fn same_tag_collisions_compare_keys() {
-        for f in [same_hash as fn(&FlowKey) -> u64, few_hashes] {
+        for f in [
+            same_hash as fn(&FlowKey) -> u64,
+            few_hashes,
+            wrapping_hashes,
+        ] {
             let mut t = FlowTable::<64, 128>::new();
             t.set_hash_override(f);
             for i in 0..64 {
@@ -666,12 +675,14 @@ mod tests {
         #[test]
         fn deletion_keeps_keys_findable(
             ops in proptest::collection::vec((0u32..48, any::<bool>()), 1..400),
-            collide in 0u8..3,
+            // 48 keys into 32 entries: inserts beyond 32 flows evict.
+            collide in 0u8..4,
         ) {
             let mut t = FlowTable::<32, 64>::new();
             match collide {
                 1 => t.set_hash_override(same_hash),
                 2 => t.set_hash_override(few_hashes),
+                3 => t.set_hash_override(wrapping_hashes),
                 _ => {}
             }
             let mut model: Vec<(u32, u64)> = Vec::new();
@@ -680,8 +691,18 @@ mod tests {
                     if let Some(e) = model.iter_mut().find(|e| e.0 == k) {
                         prop_assert_eq!(t.add(&key(k), 1), Added::Existing);
                         e.1 += 1;
-                    } else if model.len() < 32 {
-                        prop_assert_eq!(t.add(&key(k), 1), Added::New);
+                    } else {
+                        match t.add(&key(k), 1) {
+                            Added::New => prop_assert!(model.len() < 32),
+                            Added::Evicted(victim) => {
+                                prop_assert_eq!(model.len(), 32);
+                                let p = model.iter().position(|e| key(e.0) == victim.key);
+                                prop_assert!(p.is_some(), "victim was not in the table");
+                                let gone = model.swap_remove(p.unwrap_or(0));
+                                prop_assert_eq!(gone.1, victim.counters.packets);
+                            }
+                            Added::Existing => prop_assert!(false, "new key reported existing"),
+                        }
                         model.push((k, 1));
                     }
                 } else {

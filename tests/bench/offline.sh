@@ -19,15 +19,19 @@ gen() { # name flows mix frames
   [ -s "$f" ] || "$GEN" --frames "$4" --flows "$2" --mix "$3" --out "$f"
   echo "$f"
 }
-# seconds and peak RSS (KiB) of a command, stdout discarded
+# wall seconds (ns clock) and peak RSS (KiB) of a command, its output discarded
 measure() {
-  local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n1)
-  echo "$out"
+  local f t0 t1
+  f=$(mktemp)
+  t0=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$f" "$@" >/dev/null 2>&1 || true
+  t1=$(date +%s%N)
+  awk -v a="$t0" -v b="$t1" -v r="$(tail -n1 "$f")" 'BEGIN { printf "%.4f %d\n", (b - a) / 1e9, r }'
+  rm -f "$f"
 }
 row() { # label frames seconds rss
   awk -v l="$1" -v n="$2" -v s="$3" -v r="$4" \
-    'BEGIN { pps = (s > 0) ? n / s / 1e6 : 0; printf "  %-34s %8.3f s  %8.2f M pkt/s  %7.1f MiB RSS\n", l, s, pps, r / 1024 }'
+    'BEGIN { pps = (s > 0) ? n / s / 1e6 : 0; printf "  %-34s %8.4f s  %8.2f M pkt/s  %7.1f MiB RSS\n", l, s, pps, r / 1024 }'
 }
 best() { # run a command 3 times, keep the fastest (seconds, rss)
   local bs=999999 br=0 s r

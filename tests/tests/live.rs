@@ -5,9 +5,13 @@
 #[path = "live/harness.rs"]
 mod harness;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use harness::{flows, grep, link, require_env, Bg, Ns};
+use pktstat_e2e::compare;
+use pktstat_e2e::tshark::{self, Counts, Key};
+
+use harness::{flows, grep, link, link_named, require_env, Bg, Ns};
 
 /// Sends `n` UDP datagrams of `len` bytes from inside `ns` to `dst:port`.
 fn udp(ns: &Ns, dst: &str, port: u16, n: usize, len: usize) {
@@ -21,19 +25,6 @@ fn stdout(o: &std::process::Output) -> String {
 }
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Flows a test's traffic made: ICMP echo, UDP to 4xxxx ports, TCP on port 8080.
-fn ours(all: &[String]) -> Vec<String> {
-    all.iter()
-        .filter(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f[4].starts_with("ICMP") && matches!(f[6], "8" | "0" | "128" | "129"))
-                || (f[4] == "UDP" && f[3].starts_with('4'))
-                || (f[4] == "TCP" && (f[2] == "8080" || f[3] == "8080"))
-        })
-        .cloned()
-        .collect()
 }
 
 #[test]
@@ -74,40 +65,75 @@ fn veth_flows_equal_tcpdump_recording() {
     assert!(out.status.success(), "pktstat failed: {}", stderr(&out));
     td.signal("INT");
     let _ = td.wait(Duration::from_secs(5));
-    let offline = Bg::spawn({
-        let mut c = std::process::Command::new(harness::pktstat_bin());
-        c.args(["-r", &pcap_s, "-j"]);
-        c
-    })
-    .wait(Duration::from_secs(10))
-    .0;
+    // The oracle: what tshark dissects from tcpdump's file, with the SPEC's accounting rules
+    // (the offline oracle tests' library).
+    let file = tshark::expected(&pcap, false);
     let _ = std::fs::remove_file(&pcap);
-    assert!(
-        offline.status.success(),
-        "pktstat -r failed: {}",
-        stderr(&offline)
+    let live = compare::json_flows(&stdout(&out), false)
+        .unwrap_or_else(|e| panic!("{e}\n{}", stdout(&out)));
+    // tcpdump ran before and after pktstat: every flow pktstat saw is in the file with at
+    // least as many packets, and the test's own traffic (all inside both windows) exactly.
+    for (k, c) in &live {
+        let f = file.flows.get(k);
+        assert!(
+            f.is_some_and(|f| f.packets >= c.packets),
+            "pktstat's flow {k} ({c:?}) is not in tcpdump's file ({f:?})"
+        );
+    }
+    let ours = |m: &BTreeMap<Key, Counts>| -> BTreeMap<Key, Counts> {
+        m.iter()
+            .filter(|(k, _)| {
+                matches!(
+                    (k.proto, k.icmp),
+                    (1, Some((8 | 0, 0))) | (58, Some((128 | 129, 0)))
+                ) || (k.proto == 17 && (40000..41000).contains(&k.dst_port))
+                    || (k.proto == 6 && (k.src_port == 8080 || k.dst_port == 8080))
+            })
+            .map(|(k, c)| (*k, *c))
+            .collect()
+    };
+    let (live, file) = (ours(&live), ours(&file.flows));
+    assert_eq!(
+        live, file,
+        "live capture and tshark on tcpdump's recording differ"
     );
-    let live = ours(&flows(&stdout(&out)));
-    let file = ours(&flows(&stdout(&offline)));
-    assert_eq!(live, file, "live capture and tcpdump's recording differ");
     // And the traffic is all there: 5 + 3 echo requests, 20 + 7 datagrams, a TCP flow each way.
+    let count = |proto: u8, icmp: Option<(u8, u8)>, dport: u16| -> Vec<Counts> {
+        live.iter()
+            .filter(|(k, _)| k.proto == proto && k.icmp == icmp && k.dst_port == dport)
+            .map(|(_, c)| *c)
+            .collect()
+    };
     assert_eq!(
-        grep(&live, "10.71.0.1 10.71.0.2 - - ICMPv4 1 8 0")[0]
-            .split(' ')
-            .last(),
-        Some("5")
+        count(1, Some((8, 0)), 0)
+            .iter()
+            .map(|c| c.packets)
+            .sum::<u64>(),
+        5
     );
     assert_eq!(
-        grep(&live, "fd00:71::1 fd00:71::2 - - ICMPv6 58 128 0")[0]
-            .split(' ')
-            .last(),
-        Some("3")
+        count(58, Some((128, 0)), 0)
+            .iter()
+            .map(|c| c.packets)
+            .sum::<u64>(),
+        3
     );
-    let u = grep(&live, " 40001 UDP ");
-    assert_eq!(u.len(), 1);
-    assert!(u[0].ends_with(" 6840 20"), "{}", u[0]); // 20 × (14 + 20 + 8 + 300)
-    assert!(grep(&live, " 40002 UDP ")[0].ends_with(&format!(" {} 7", 7 * (14 + 40 + 8 + 50))));
-    assert_eq!(grep(&live, " TCP ").len(), 2);
+    // 20 × (14 + 20 + 8 + 300) and 7 × (14 + 40 + 8 + 50).
+    assert_eq!(
+        count(17, None, 40001),
+        vec![Counts {
+            packets: 20,
+            bytes: 6840
+        }]
+    );
+    assert_eq!(
+        count(17, None, 40002),
+        vec![Counts {
+            packets: 7,
+            bytes: 7 * 112
+        }]
+    );
+    assert_eq!(live.keys().filter(|k| k.proto == 6).count(), 2);
 }
 
 #[test]
@@ -169,7 +195,7 @@ fn any_counts_per_interface_like_tcpdump() {
     .map(|(n, i)| (i.to_string(), n))
     .collect();
     let tshark = harness::sh(&format!(
-        "tshark -r {pcap_s} -T fields -e sll.ifindex -e ip.src -e ip.dst -e icmp.type -e udp.dstport -E separator=' '"
+        "tshark -r {pcap_s} -T fields -e sll.ifindex -e ip.src -e ip.dst -e icmp.type -e udp.dstport -E separator=' ' -E occurrence=f"
     ));
     let _ = std::fs::remove_file(&pcap);
     let mut expect = std::collections::BTreeMap::<String, u64>::new();
@@ -178,13 +204,15 @@ fn any_counts_per_interface_like_tcpdump() {
         if f.len() < 5 || f[1].is_empty() {
             continue;
         }
+        // An ICMP error quotes the offending IP/UDP header: its flow is the outer ICMP one
+        // (first occurrences only, and no port when there is an ICMP type).
+        let dport = if f[3].is_empty() { f[4] } else { "" };
         let key = format!(
-            "{} {} {} {}{}",
+            "{} {} {} {}{dport}",
             names.get(f[0]).map(String::as_str).unwrap_or("?"),
             f[1],
             f[2],
             f[3],
-            f[4]
         );
         *expect.entry(key).or_default() += 1;
     }
@@ -377,4 +405,65 @@ fn interval_jsonl_gives_one_valid_summary_per_second() {
     ));
     let n: usize = check.trim().parse().unwrap();
     assert!((3..=4).contains(&n), "{n} summary lines:\n{text}");
+}
+
+/// `-i NAME` keeps counting across the interface going down and up, and across it being
+/// deleted and re-created under the same name (a new index): it waits, binds again, says so
+/// once per event. `mode`: `PKTSTAT_CAPTURE_MODE` (None = the V3 ring).
+fn survives_interface_loss(mode: Option<&str>, net: u8) {
+    require_env();
+    let (a, b) = (Ns::new(), Ns::new());
+    let (va, vb) = link(&a, &b, net);
+    let old_index = b.ifindex(&vb);
+    let dst = format!("10.{net}.0.2");
+    let mut cmd = b.pktstat(&["-i", &vb, "-t", "4s", "-j"]);
+    if let Some(m) = mode {
+        cmd.env("PKTSTAT_CAPTURE_MODE", m);
+    }
+    let ps = Bg::spawn(cmd);
+    std::thread::sleep(Duration::from_millis(600));
+    udp(&a, &dst, 40010, 10, 20);
+    // Down and up again: same index.
+    b.run(&format!("ip link set {vb} down"));
+    std::thread::sleep(Duration::from_millis(400));
+    b.run(&format!("ip link set {vb} up"));
+    a.run(&format!("ping -c 1 -W 2 -q {dst} >/dev/null"));
+    std::thread::sleep(Duration::from_millis(300));
+    udp(&a, &dst, 40010, 10, 20);
+    // Deleted (both ends go) and re-created under the same names: a new index.
+    a.run(&format!("ip link del {va}"));
+    std::thread::sleep(Duration::from_millis(400));
+    link_named(&a, &b, net, &va, &vb);
+    assert_ne!(
+        b.ifindex(&vb),
+        old_index,
+        "the re-created veth kept its index"
+    );
+    a.run(&format!("ping -c 1 -W 2 -q {dst} >/dev/null"));
+    std::thread::sleep(Duration::from_millis(300));
+    udp(&a, &dst, 40010, 10, 20);
+    let (out, _) = ps.wait(Duration::from_secs(6));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{mode:?}: {err}");
+    let f = flows(&stdout(&out));
+    // Each burst comes from its own source port: three flows of 10 × (14 + 20 + 8 + 20).
+    let u = grep(&f, " 40010 UDP ");
+    assert_eq!(u.len(), 3, "{mode:?}: {f:?}\n{err}");
+    for l in u {
+        assert!(l.ends_with(" 620 10"), "{mode:?}: {l}\n{err}");
+    }
+    let gone = err.lines().filter(|l| l.contains("went away")).count();
+    let back = err.lines().filter(|l| l.contains("is back")).count();
+    assert_eq!((gone, back), (2, 2), "{mode:?}: {err}");
+}
+
+#[test]
+fn named_interface_survives_down_up_and_recreation() {
+    survives_interface_loss(None, 77);
+}
+
+#[test]
+fn named_interface_survives_loss_in_v2_and_recvmsg_modes() {
+    survives_interface_loss(Some("v2"), 78);
+    survives_interface_loss(Some("recv"), 79);
 }

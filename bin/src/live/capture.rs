@@ -230,13 +230,15 @@ impl Capture {
                 "cannot enable PACKET_AUXDATA on the capture socket: {e}"
             ))
         })?;
-        // A bigger receive queue is best effort: the capture runs without it.
+        // A bigger receive queue is best effort: the capture runs without it. Without kernel
+        // timestamps, frames are stamped when read (later than they arrived, by the queue).
         let _ = sock.set_rcvbuf(cfg.bufsize);
+        let ts_type = sock.enable_timestamps().ok();
         eprintln!(
             "pktstat: {why}: capturing on {} with recvmsg() (slower than the ring)",
             cfg.iface
         );
-        Ok(Mode::Recv(RecvBuf::new(cfg.snaplen)))
+        Ok(Mode::Recv(RecvBuf::new(cfg.snaplen, ts_type)))
     }
 
     /// The ring's block-retire delay: how long after a frame arrives it can still be held by

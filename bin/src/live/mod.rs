@@ -391,6 +391,46 @@ mod tests {
     }
 
     #[test]
+    fn recvmsg_fallback_stamps_frames_with_the_kernel_time() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = rx.local_addr().unwrap().port();
+        let cfg = CaptureConfig {
+            iface: "lo".into(),
+            snaplen: 65535,
+            bufsize: 1 << 20,
+            promisc: false,
+            filter: snaplen_filter(65535),
+            force: Some(ForcedMode::Recv),
+        };
+        let mut cap = Capture::open(&cfg).expect("capture on lo (run the tests as root)");
+        // The kernel turns receive timestamping on a moment after it is asked to (a deferred
+        // static-key switch); until then frames are stamped when read.
+        std::thread::sleep(Duration::from_millis(100));
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sent = now();
+        tx.send_to(&[1u8; 10], ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+        let mut stamps = Vec::new();
+        let r: Result<usize, DrainError<AppError>> = cap.drain(|fr| {
+            if let Some((_, data, meta)) = frame::classify(fr, DirectionFilter::InOut, false) {
+                if data.len() >= 38 && data[36..38] == port.to_be_bytes() {
+                    stamps.push(meta.ts);
+                }
+            }
+            Ok(())
+        });
+        r.map_err(|_| "drain failed").unwrap();
+        let read = now();
+        assert_eq!(stamps.len(), 1);
+        // Stamped when sent, not when read 150 ms later.
+        assert!(
+            stamps[0].0 >= sent.0 - 1_000_000 && read.0 - stamps[0].0 >= 100_000_000,
+            "sent {sent:?}, stamped {:?}, read {read:?}",
+            stamps[0]
+        );
+    }
+
+    #[test]
     fn unknown_interface_lists_real_ones() {
         let cfg = CaptureConfig {
             iface: "nosuch0".into(),

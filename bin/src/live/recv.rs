@@ -13,13 +13,18 @@ const BATCH: usize = 1024;
 /// The receive buffer.
 pub struct RecvBuf {
     buf: Vec<u8>,
+    /// The control message type of kernel timestamps, when they are on.
+    ts_type: Option<libc::c_int>,
 }
 
 impl RecvBuf {
-    /// A buffer for `snaplen` bytes (the filter truncates to that).
-    pub fn new(snaplen: u32) -> RecvBuf {
+    /// A buffer for `snaplen` bytes (the filter truncates to that); frames are stamped with
+    /// the kernel's receive time when `ts_type` says timestamps are on (else the wall clock
+    /// when read).
+    pub fn new(snaplen: u32, ts_type: Option<libc::c_int>) -> RecvBuf {
         RecvBuf {
             buf: vec![0; (snaplen as usize).clamp(64, 262_144)],
+            ts_type,
         }
     }
 
@@ -31,7 +36,7 @@ impl RecvBuf {
     ) -> Result<usize, DrainError<E>> {
         let mut n = 0;
         while n < BATCH {
-            match sock.recv(&mut self.buf) {
+            match sock.recv(&mut self.buf, self.ts_type) {
                 Ok(Some(fr)) => {
                     n += 1;
                     f(&fr).map_err(DrainError::Consumer)?;

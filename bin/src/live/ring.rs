@@ -175,6 +175,23 @@ impl Socket {
         self.setsockopt(SOL_PACKET, PACKET_AUXDATA, &1 as &c_int)
     }
 
+    /// Kernel receive timestamps as `SCM_TIMESTAMPNS` control messages on every `recvmsg`
+    /// (the fallback's packet times). Returns the control message type to look for: the
+    /// 64-bit-time option where the C library uses 64-bit `time_t`, else (or on kernels before
+    /// 5.1, which lack it) the original one.
+    pub fn enable_timestamps(&self) -> io::Result<c_int> {
+        const SO_TIMESTAMPNS_OLD: c_int = 35;
+        self.setsockopt(libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &1 as &c_int)
+            .map(|()| libc::SO_TIMESTAMPNS)
+            .or_else(|e| {
+                if libc::SO_TIMESTAMPNS == SO_TIMESTAMPNS_OLD {
+                    return Err(e);
+                }
+                self.setsockopt(libc::SOL_SOCKET, SO_TIMESTAMPNS_OLD, &1 as &c_int)
+                    .map(|()| SO_TIMESTAMPNS_OLD)
+            })
+    }
+
     /// `SO_RCVBUF` (the receive queue of the `recvmsg` fallback). Best effort by the caller.
     pub fn set_rcvbuf(&self, bytes: usize) -> io::Result<()> {
         let v = c_int::try_from(bytes).unwrap_or(c_int::MAX);
@@ -276,12 +293,19 @@ impl Socket {
     }
 
     /// One non-blocking `recvmsg` with `MSG_TRUNC` into `buf`. `Ok(None)` when nothing is
-    /// queued. The frame's `len` is the wire length the kernel saw (`MSG_TRUNC` / auxdata).
-    pub fn recv<'a>(&self, buf: &'a mut [u8]) -> io::Result<Option<RawFrame<'a>>> {
+    /// queued. The frame's `len` is the wire length the kernel saw (`MSG_TRUNC` / auxdata); its
+    /// time is the kernel's receive timestamp (a control message of type `ts_type`, see
+    /// [`Socket::enable_timestamps`]), or the wall clock now when there is none.
+    pub fn recv<'a>(
+        &self,
+        buf: &'a mut [u8],
+        ts_type: Option<c_int>,
+    ) -> io::Result<Option<RawFrame<'a>>> {
         // SAFETY: all-zero is a valid `sockaddr_ll`.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
-        // Control buffer for one tpacket_auxdata (cmsghdr + 20 bytes), u64-aligned.
-        let mut control = [0u64; 8];
+        // Control buffer for one tpacket_auxdata (cmsghdr + 20 bytes) and one timespec
+        // (cmsghdr + 16 bytes), u64-aligned.
+        let mut control = [0u64; 16];
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast::<c_void>(),
             iov_len: buf.len(),
@@ -293,7 +317,7 @@ impl Socket {
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
         msg.msg_control = control.as_mut_ptr().cast::<c_void>();
-        msg.msg_controllen = size_of::<[u64; 8]>() as _;
+        msg.msg_controllen = size_of::<[u64; 16]>() as _;
         // SAFETY: every pointer in `msg` refers to a live, writable buffer of the stated length
         // (`buf`, `sll`, `control`), all outliving the call.
         let n = unsafe {
@@ -312,21 +336,32 @@ impl Socket {
         }
         let wire = u32::try_from(n).unwrap_or(u32::MAX);
         let mut aux: Option<libc::tpacket_auxdata> = None;
+        let mut stamp: Option<(i64, u32)> = None;
         // SAFETY: `msg` was filled by a successful `recvmsg`; the CMSG_* macros walk `control`
-        // within `msg_controllen`, and the auxdata is read unaligned from inside that buffer
+        // within `msg_controllen`, and each payload is read unaligned from inside that buffer
         // after checking its length.
         unsafe {
             let mut c = libc::CMSG_FIRSTHDR(&msg);
             while !c.is_null() {
                 let h = &*c;
+                let payload = (h.cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
                 if h.cmsg_level == SOL_PACKET
                     && h.cmsg_type == PACKET_AUXDATA
-                    && (h.cmsg_len as usize)
-                        >= libc::CMSG_LEN(size_of::<libc::tpacket_auxdata>() as u32) as usize
+                    && payload >= size_of::<libc::tpacket_auxdata>()
                 {
                     aux = Some(std::ptr::read_unaligned(
                         libc::CMSG_DATA(c).cast::<libc::tpacket_auxdata>(),
                     ));
+                } else if h.cmsg_level == libc::SOL_SOCKET && Some(h.cmsg_type) == ts_type {
+                    // A timespec of two 64-bit or (old option, 32-bit time_t) two 32-bit fields.
+                    let p = libc::CMSG_DATA(c);
+                    if payload >= 16 {
+                        let t = std::ptr::read_unaligned(p.cast::<[i64; 2]>());
+                        stamp = Some((t[0], t[1] as u32));
+                    } else if payload >= 8 {
+                        let t = std::ptr::read_unaligned(p.cast::<[i32; 2]>());
+                        stamp = Some((i64::from(t[0]), t[1] as u32));
+                    }
                 }
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
@@ -339,7 +374,7 @@ impl Socket {
             hatype: sll.sll_hatype,
             pkttype: sll.sll_pkttype,
         };
-        let (sec, nsec) = now_realtime();
+        let (sec, nsec) = stamp.unwrap_or_else(now_realtime);
         let sec = sec as u32;
         Ok(Some(match aux {
             Some(a) => RawFrame {
@@ -391,12 +426,17 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// Splits `total` bytes into blocks: 64 blocks where that leaves each at least 128 KiB
+    /// Splits `total` bytes into blocks: 16 blocks where that leaves each at least 128 KiB
     /// (room for a 64 KiB GRO packet), at most 4 MiB per block, never fewer than 4 blocks.
+    ///
+    /// Sixteen, not more: each retired block is one wake-up of the capture loop, and under load
+    /// the wake-ups are most of its CPU time (`make bench-live`: 64 blocks of 128 KiB cost 45%
+    /// more CPU per packet than 16 of 512 KiB, which match or beat tcpdump). Sixteen still
+    /// leaves the kernel 15 free blocks while one is being read.
     pub fn for_total(total: usize, version: Version, snaplen: u32) -> Geometry {
         let page = page_size();
         let min_block = (128 << 10).max(page);
-        let mut block_size = (total / 64).clamp(min_block, 4 << 20);
+        let mut block_size = (total / 16).clamp(min_block, 4 << 20);
         block_size = block_size.next_power_of_two().max(page);
         let block_nr = (total / block_size).max(4);
         let frame_size = match version {

@@ -2,6 +2,7 @@
 //! capture's [`Consumer`].
 #![deny(unsafe_code)]
 
+use pktstat_core::filter::Target;
 use pktstat_core::link::{FrameMeta, LinkType, Timestamp};
 use pktstat_core::report::IfaceNames;
 
@@ -35,9 +36,19 @@ impl IfaceNames for SysNames {
 fn socket_filter(settings: &Settings) -> Result<Vec<SockFilter>, AppError> {
     match &settings.filter {
         None => Ok(snaplen_filter(settings.snaplen)),
-        Some(_) => Err(AppError::runtime(
-            "-f: this build cannot compile capture filters for live capture yet; run without -f",
-        )),
+        Some(expr) => {
+            let prog = crate::filter::compile(expr, Target::LinuxSocket, settings.snaplen)?;
+            Ok(prog
+                .insns()
+                .iter()
+                .map(|i| SockFilter {
+                    code: i.code,
+                    jt: i.jt,
+                    jf: i.jf,
+                    k: i.k,
+                })
+                .collect())
+        }
     }
 }
 

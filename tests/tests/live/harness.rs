@@ -137,14 +137,19 @@ impl Drop for Ns {
 /// returns the interface names (in `a`, in `b`).
 pub fn link(a: &Ns, b: &Ns, net: u8) -> (String, String) {
     let (ia, ib) = (unique("va"), unique("vb"));
+    link_named(a, b, net, &ia, &ib);
+    (ia, ib)
+}
+
+/// [`link`] with the interface names given (to re-create a pair that was deleted).
+pub fn link_named(a: &Ns, b: &Ns, net: u8, ia: &str, ib: &str) {
     sh(&format!(
         "ip link add {ia} netns {} type veth peer name {ib} netns {}",
         a.name, b.name
     ));
-    for (ns, i, host) in [(a, &ia, 1), (b, &ib, 2)] {
+    for (ns, i, host) in [(a, ia, 1), (b, ib, 2)] {
         ns.run(&format!("ip addr add 10.{net}.0.{host}/24 dev {i} && ip -6 addr add fd00:{net}::{host}/64 dev {i} nodad && ip link set {i} up"));
     }
-    (ia, ib)
 }
 
 /// A process started in the background: output collected when it ends.
