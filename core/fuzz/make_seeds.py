@@ -69,3 +69,17 @@ for sel, fr in frames[:40]:
     body += bytes([0, len(fr)]) + fr
 for cfg in (0, 3, 4):
     write("engine", f"mixed-cfg{cfg}", bytes([cfg]) + body)
+# filter: [target: 0 = Ethernet, 0x80 = Linux socket][snaplen/257][expr length][expr][packet]
+exprs = [
+    "tcp port 443 or udp", "not port 22", "vlan 10 and ip", "vlan and vlan 20 and udp",
+    "pppoes 0x11 and ip6", "host 10.0.0.1 and (tcp[13] & 2 != 0)", "ether broadcast",
+    "icmp6", "len > 100", "net 10.0.0.0/8", "ip proto 47", "src portrange 1000-2000",
+    "dst host fe80::1", "ether host 00:11:22:33:44:55", "tcp[tcpflags] & tcp-syn != 0",
+    "icmp[icmptype] == icmp-echo", "ip[2:2] > 576", "udp and not (port 53 or port 123)",
+    "arp or rarp", "greater 1000 and less 1500",
+]
+pkt = eth + b"\x08\x00" + v4u
+for i, e in enumerate(exprs):
+    for sel in (0, 0x80):
+        e8 = e.encode()
+        write("filter", f"expr{i:02}-{sel:02x}", bytes([sel, 0, len(e8)]) + e8 + pkt)

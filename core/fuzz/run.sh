@@ -10,16 +10,18 @@ cd "$(dirname "$0")"
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode capfile engine)
+[ ${#targets[@]} -gt 0 ] || targets=(decode capfile engine filter)
 command -v cargo-fuzz >/dev/null || { echo "run.sh: cargo-fuzz missing: cargo install cargo-fuzz" >&2; exit 2; }
-nice cargo +nightly fuzz build -O >/dev/null
+nice cargo +nightly fuzz build -O ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} >/dev/null
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   echo "== fuzz $t for ${secs}s"
   log=$(mktemp)
-  if ! nice cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+  dict=()
+  [ -f "$t.dict" ] && dict=(-dict="$t.dict")
+  if ! nice cargo +nightly fuzz run -O ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} "$t" "corpus/$t" "seeds/$t" -- \
       -max_total_time="$secs" -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
-      -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"$log" 2>&1; then
+      -artifact_prefix="artifacts/$t/" -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     tail -n 60 "$log"
     echo "run.sh: $t FAILED (input in core/fuzz/artifacts/$t/)" >&2
     rm -f "$log"

@@ -3,12 +3,17 @@
 //! the expected user — and still captures, counts and reports on timeout, SIGINT and
 //! intervals (a system call missing from the allow-list would kill it with SIGSYS).
 //!
+//! Hostile capture files are in `hardening/hostile_files.rs`.
+//!
 //! The live harness (namespaces, veth pairs, background processes) is shared with
 //! `tests/live.rs`.
 
 #[path = "live/harness.rs"]
 #[allow(dead_code)]
 mod harness;
+
+#[path = "hardening/hostile_files.rs"]
+mod hostile_files;
 
 use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
