@@ -6,7 +6,7 @@ CARGO ?= cargo
 BIN := target/release/pktstat
 
 .PHONY: all deps build run test lint unit bare-check e2e cross dist cross-test \
-        bench bench-live fuzz soak clean
+        bench bench-live fuzz soak clean check-platforms
 
 all: build
 
@@ -22,6 +22,7 @@ run: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p pktstat --all-targets --features pcap -- -D warnings
 
 # Unit and property tests of every crate, then the end-to-end tests (they run the debug binary).
 unit:
@@ -33,13 +34,17 @@ bare-check:
 	@rustup target list --installed | grep -qx thumbv7em-none-eabihf || rustup target add thumbv7em-none-eabihf
 	cd cross/bare-check && $(CARGO) build --release --target thumbv7em-none-eabihf
 
+# FreeBSD and macOS with the libpcap backend: compiled (cargo check), never run.
+check-platforms:
+	bash tests/scripts/check-platforms.sh
+
 cross:
 	bash cross/build.sh
 
 dist: cross
 	cd dist && sha256sum pktstat-* > SHA256SUMS && cat SHA256SUMS
 
-test: deps lint unit bare-check
+test: deps lint unit bare-check check-platforms
 	@echo "make test: all suites passed"
 
 bench: build

@@ -10,10 +10,13 @@ mod duration;
 mod error;
 mod filter;
 mod flags;
+#[cfg(target_os = "linux")]
 mod live;
 mod logger;
 mod offline;
 mod output;
+#[cfg(feature = "pcap")]
+mod pcap_backend;
 mod seed;
 mod session;
 mod settings;
@@ -53,8 +56,27 @@ fn run() -> Result<(), AppError> {
     }
     match settings.source {
         Source::File(_) => offline::run(&settings),
-        Source::Live { .. } => live::run(&settings),
+        Source::Live { .. } => capture(&settings),
     }
+}
+
+/// The live capture through the backend `--backend` chose (settings.rs checked it is built).
+#[cfg_attr(
+    not(any(target_os = "linux", feature = "pcap")),
+    allow(unused_variables)
+)]
+fn capture(settings: &Settings) -> Result<(), AppError> {
+    #[cfg(feature = "pcap")]
+    if settings.backend == settings::Backend::Pcap {
+        return pcap_backend::run(settings);
+    }
+    #[cfg(target_os = "linux")]
+    let result = live::run(settings);
+    #[cfg(not(target_os = "linux"))]
+    let result = Err(AppError::runtime(
+        "live capture here needs libpcap: rebuild with `cargo build --features pcap`",
+    ));
+    result
 }
 
 /// `--dump-filter`: the program `-f` compiles to (for the `-r` file's link type, else for

@@ -99,9 +99,9 @@ pub const DEFAULT_BUFSIZE_MIB: usize = 8;
 pub const MAX_BUFSIZE_MIB: usize = 1_024;
 
 impl Settings {
-    /// Checks every value and every combination of flags; errors are usage errors (exit 2)
-    /// except one that depends on how this binary was built (`--backend pcap` without the
-    /// `pcap` feature), which is a runtime error (exit 1).
+    /// Checks every value and every combination of flags; errors are usage errors (exit 2),
+    /// `--backend pcap` in a build without the `pcap` feature included (the lead's call: a
+    /// flag this binary cannot honour, like an unknown one).
     pub fn from_args(args: &Args) -> Result<Settings, AppError> {
         if args.iface.is_some() && args.read.is_some() {
             return Err(usage_error(
@@ -259,7 +259,7 @@ fn parse_backend(v: Option<&str>) -> Result<Backend, AppError> {
         }
     };
     if backend == Backend::Pcap && !cfg!(feature = "pcap") {
-        return Err(AppError::runtime(
+        return Err(AppError::usage(
             "--backend pcap: this pktstat was built without libpcap support; use --backend \
              afpacket, or rebuild with `cargo build --features pcap`",
         ));
@@ -275,7 +275,7 @@ fn parse_backend(v: Option<&str>) -> Result<Backend, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{EXIT_RUNTIME, EXIT_USAGE};
+    use crate::error::EXIT_USAGE;
     use std::ffi::OsString;
 
     fn settings(args: &[&str]) -> Result<Settings, AppError> {
@@ -432,7 +432,7 @@ mod tests {
         if cfg!(feature = "pcap") {
             assert_eq!(ok(&["--backend=pcap"]).backend, Backend::Pcap);
         } else {
-            let m = err(&["--backend=pcap"], EXIT_RUNTIME);
+            let m = err(&["--backend=pcap"], EXIT_USAGE);
             assert!(m.contains("without libpcap"), "{m}");
         }
     }

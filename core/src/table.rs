@@ -374,10 +374,39 @@ impl<const N: usize, const S: usize> FlowTable<N, S> {
     /// evicting a light flow when the table is full.
     #[inline]
     pub fn add(&mut self, key: &FlowKey, wire_len: u32) -> Added {
+        let h = self.hash(key);
+        self.add_hashed(key, h, wire_len)
+    }
+
+    /// The table's hash of `key` (for [`FlowTable::add_hashed`] and the prefetches).
+    #[inline(always)]
+    pub(crate) fn hash_key(&self, key: &FlowKey) -> u64 {
+        self.hash(key)
+    }
+
+    /// Loads the home slot of hash `h` and, when it holds an entry with the hash's tag, a
+    /// word of that entry; returns something computed from both. Changes nothing: it is
+    /// how [`crate::engine::Engine::account_batch`] gets a group's lines loaded together
+    /// (independent loads overlap their cache misses) before the lookups proper. Safe Rust
+    /// has no portable prefetch instruction; the caller passes the result to
+    /// `core::hint::black_box` so that the loads are not optimised away.
+    #[inline(always)]
+    pub(crate) fn touch(&self, h: u64) -> u64 {
+        let s = self.slots.get(h as usize);
+        if s != 0 && s & !Self::IDX_MASK == Self::tag(h) {
+            if let Some(flow) = self.entries.get((s & Self::IDX_MASK) as usize) {
+                return flow.counters.packets;
+            }
+        }
+        u64::from(s)
+    }
+
+    /// [`FlowTable::add`] with the key's hash already computed by [`FlowTable::hash_key`].
+    #[inline]
+    pub(crate) fn add_hashed(&mut self, key: &FlowKey, h: u64, wire_len: u32) -> Added {
         if self.stale {
             self.rebuild_index();
         }
-        let h = self.hash(key);
         let empty_pos = match self.find(key, h) {
             Ok((_, i)) => {
                 if let Some(flow) = self.entries.get_mut(i) {

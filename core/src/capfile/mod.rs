@@ -82,6 +82,21 @@ pub struct Packet<'a> {
     pub meta: FrameMeta,
 }
 
+impl Packet<'_> {
+    /// An empty packet (a placeholder to fill arrays for [`Reader::next_packets`]).
+    pub const EMPTY: Packet<'static> = Packet {
+        link: LinkType::Ethernet,
+        data: &[],
+        meta: FrameMeta {
+            wire_len: 0,
+            ts: crate::link::Timestamp(0),
+            ifindex: 0,
+            vlan_tci: None,
+            direction: crate::link::Direction::Unknown,
+        },
+    };
+}
+
 /// What one step of reading produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Item<'a> {
@@ -193,6 +208,23 @@ impl Reader {
                 Err(e)
             }
         }
+    }
+
+    /// The fast path for classic pcap: reads as many whole records as fit in `out` from the
+    /// front of `buf` (the file's unread bytes, as for [`Reader::next`]) and returns
+    /// (packets, bytes consumed); the caller drops the consumed bytes. It stops early at a
+    /// record that is incomplete or damaged, and reads nothing in pcapng files or before the
+    /// file header: 0 packets means "call [`Reader::next`]", which reports what is there
+    /// (the end, a need for more bytes, an error or a pcapng block). The packets are the ones
+    /// `next` would have returned, in order.
+    #[inline]
+    pub fn next_packets<'a>(&mut self, buf: &'a [u8], out: &mut [Packet<'a>]) -> (usize, usize) {
+        let State::Pcap(ref file) = self.state else {
+            return (0, 0);
+        };
+        let (n, consumed) = pcap::records(file, buf, out);
+        self.offset += consumed as u64;
+        (n, consumed)
     }
 
     /// Recognises the format from the magic number and reads the file header.

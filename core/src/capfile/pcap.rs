@@ -115,6 +115,78 @@ pub(crate) fn file_header(buf: &[u8], eof: bool) -> Result<Option<PcapFile>, Err
     }))
 }
 
+/// The fast path of [`super::Reader::next_packets`]: reads whole records from the front of
+/// `buf` into `out` until `out` is full or the next record is incomplete or unacceptable
+/// (that one is left to [`record`], which reports it). Returns (packets, bytes consumed).
+#[inline]
+pub(crate) fn records<'a>(
+    file: &PcapFile,
+    buf: &'a [u8],
+    out: &mut [Packet<'a>],
+) -> (usize, usize) {
+    // One loop per byte order, so the field reads carry no branch.
+    if file.endian.big {
+        records_in::<true>(file, buf, out)
+    } else {
+        records_in::<false>(file, buf, out)
+    }
+}
+
+/// The `u32` at `at` of a record header known to be long enough (0 otherwise).
+#[inline(always)]
+fn field<const BIG: bool>(h: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    if let Some(s) = h.get(at..at + 4) {
+        a.copy_from_slice(s);
+    }
+    if BIG {
+        u32::from_be_bytes(a)
+    } else {
+        u32::from_le_bytes(a)
+    }
+}
+
+#[inline(always)]
+fn records_in<'a, const BIG: bool>(
+    file: &PcapFile,
+    buf: &'a [u8],
+    out: &mut [Packet<'a>],
+) -> (usize, usize) {
+    let hl = file.record_header_len;
+    let (link, nanos) = (file.link, file.nanos);
+    let mut rest = buf;
+    let mut n = 0;
+    for slot in out.iter_mut() {
+        let Some((header, after)) = rest.split_at_checked(hl) else {
+            break;
+        };
+        let caplen = field::<BIG>(header, RH_CAPLEN);
+        if caplen as usize > MAX_RECORD {
+            break;
+        }
+        let Some((data, next)) = after.split_at_checked(caplen as usize) else {
+            break;
+        };
+        let orig = field::<BIG>(header, RH_ORIGLEN);
+        *slot = Packet {
+            link,
+            data,
+            meta: FrameMeta {
+                wire_len: orig.max(caplen),
+                ts: time::from_pcap(
+                    field::<BIG>(header, RH_TS_SEC),
+                    field::<BIG>(header, RH_TS_FRAC),
+                    nanos,
+                ),
+                ..FrameMeta::default()
+            },
+        };
+        n += 1;
+        rest = next;
+    }
+    (n, buf.len() - rest.len())
+}
+
 /// Reads the record at the start of `buf`; `at` is its absolute offset.
 #[inline]
 pub(crate) fn record<'a>(

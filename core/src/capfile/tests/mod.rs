@@ -20,7 +20,7 @@ pub struct Got {
 }
 
 /// Everything one read of a file produced.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
     pub packets: Vec<Got>,
     pub end: Result<(), Error>,
@@ -30,8 +30,15 @@ pub struct Outcome {
 /// Reads `file` as a caller would, offering `chunk()` more bytes at each `NeedMore`
 /// (`usize::MAX`: the whole file at once). Checks the contract on every step and that the
 /// number of steps is bounded.
-pub fn read_with(file: &[u8], mut chunk: impl FnMut() -> usize) -> Outcome {
+pub fn read_with(file: &[u8], chunk: impl FnMut() -> usize) -> Outcome {
+    read_fast_with(file, chunk, 0)
+}
+
+/// [`read_with`], first trying [`Reader::next_packets`] with room for `fast` packets before
+/// every [`Reader::next`] (0: never).
+pub fn read_fast_with(file: &[u8], mut chunk: impl FnMut() -> usize, fast: usize) -> Outcome {
     let mut reader = Reader::new();
+    let mut out = std::vec![Packet::EMPTY; fast];
     let mut packets = Vec::new();
     let mut pos = 0usize;
     let mut avail = chunk().min(file.len());
@@ -39,6 +46,28 @@ pub fn read_with(file: &[u8], mut chunk: impl FnMut() -> usize) -> Outcome {
     for _ in 0..limit {
         let buf = &file[pos..avail];
         let eof = avail == file.len();
+        if fast > 0 {
+            let (n, consumed) = reader.next_packets(buf, &mut out);
+            assert!(n <= fast && consumed <= buf.len());
+            assert_eq!(
+                n == 0,
+                consumed == 0,
+                "bytes without packets or packets without bytes"
+            );
+            pos += consumed;
+            assert_eq!(reader.offset(), pos as u64);
+            for p in &out[..n] {
+                assert!(p.meta.wire_len as usize >= p.data.len());
+                packets.push(Got {
+                    link: p.link,
+                    data: p.data.to_vec(),
+                    meta: p.meta,
+                });
+            }
+            if n > 0 {
+                continue;
+            }
+        }
         match reader.next(buf, eof) {
             Ok(step) => {
                 assert!(step.consumed <= buf.len(), "consumed past the buffer");
@@ -88,9 +117,11 @@ pub fn read_with(file: &[u8], mut chunk: impl FnMut() -> usize) -> Outcome {
     panic!("no end after {limit} steps");
 }
 
-/// Reads the whole file at once.
+/// Reads the whole file at once (and checks that the batch fast path reads the same).
 pub fn read(file: &[u8]) -> Outcome {
-    read_with(file, || usize::MAX)
+    let whole = read_with(file, || usize::MAX);
+    assert_eq!(read_fast_with(file, || usize::MAX, 32), whole, "fast path");
+    whole
 }
 
 /// Reads whole, then in chunks of 1..=7 bytes (every starting phase), and checks that every
@@ -104,6 +135,24 @@ pub fn read_all_ways(file: &[u8]) -> Outcome {
             n
         });
         assert_eq!(chunked, whole, "chunked read (phase {first}) differs");
+    }
+    // The batch fast path gives exactly what `next` gives, whole and in chunks.
+    for fast in [1, 3, 32] {
+        assert_eq!(
+            read_fast_with(file, || usize::MAX, fast),
+            whole,
+            "fast path ({fast})"
+        );
+        let mut n = fast;
+        let chunked = read_fast_with(
+            file,
+            || {
+                n = n % 7 + 1;
+                n
+            },
+            fast,
+        );
+        assert_eq!(chunked, whole, "chunked fast path ({fast})");
     }
     whole
 }

@@ -6,7 +6,7 @@ use std::vec::Vec;
 use proptest::prelude::*;
 
 use super::build::*;
-use super::read_with;
+use super::{read_fast_with, read_with};
 
 /// A plausible start (so the fuzz reaches past the magic number) or nothing.
 fn prefix() -> impl Strategy<Value = Vec<u8>> {
@@ -53,7 +53,10 @@ proptest! {
         let whole = read_with(&file, || usize::MAX);
         let mut i = 0;
         let chunked = read_with(&file, || { i += 1; chunks[i % chunks.len()] });
-        prop_assert_eq!(chunked, whole);
+        prop_assert_eq!(chunked, whole.clone());
+        let room = 1 + chunks[0] % 5;
+        let fast = read_fast_with(&file, || { i += 1; chunks[i % chunks.len()] }, room);
+        prop_assert_eq!(fast, whole);
     }
 
     #[test]
@@ -71,7 +74,10 @@ proptest! {
         let whole = read_with(&file, || usize::MAX);
         let mut i = 0;
         let chunked = read_with(&file, || { i += 1; chunks[i % chunks.len()] });
-        prop_assert_eq!(chunked, whole);
+        prop_assert_eq!(chunked, whole.clone());
+        let room = 1 + chunks[0] % 5;
+        let fast = read_fast_with(&file, || { i += 1; chunks[i % chunks.len()] }, room);
+        prop_assert_eq!(fast, whole);
     }
 }
 
