@@ -1,8 +1,10 @@
 //! The accounting engine on a sequence of arbitrary frames, in a tiny table (16 flows, 32
 //! slots) so that eviction, the fragment tracker and index rebuilds all run: after every
-//! frame the counters must be conserved (SPEC §3–4).
+//! frame the counters must be conserved (SPEC §3–4). A second engine gets the same frames
+//! through `account_batch` (in batches cut where the input says): it must end up identical.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use pktstat_core::capfile::Packet;
 use pktstat_core::engine::{Engine, EngineConfig};
 use pktstat_core::flow::Counters;
 use pktstat_core::link::{FrameMeta, Timestamp};
@@ -22,13 +24,17 @@ fuzz_target!(|data: &[u8]| {
     let Some((&cfg, mut rest)) = data.split_first() else {
         return;
     };
-    let mut engine: Engine<16, 32> = Engine::new(EngineConfig {
+    let config = EngineConfig {
         per_vlan: cfg & 1 != 0,
         per_iface: cfg & 2 != 0,
-    });
+    };
+    let mut engine: Engine<16, 32> = Engine::new(config);
+    let mut batched: Engine<16, 32> = Engine::new(config);
     if cfg & 4 != 0 {
         engine.set_seed([u64::from(cfg), 7]);
+        batched.set_seed([u64::from(cfg), 7]);
     }
+    let mut pending: Vec<Packet<'_>> = Vec::new();
     let mut running = Counters::default();
     let mut n = 0i64;
     // Frames: [control][len][link selector...][bytes...]
@@ -48,10 +54,24 @@ fuzz_target!(|data: &[u8]| {
         };
         n += 1;
         engine.account(link, frame, &meta);
+        pending.push(Packet {
+            link,
+            data: frame,
+            meta,
+        });
         running.add(meta.wire_len);
+        // The batch ends here when the input says so (and before anything that touches the
+        // table from outside): both engines must then be identical.
+        if ctl & 0x18 != 0 || ctl == 0xff || rest.len() < 2 {
+            batched.account_batch(&pending);
+            pending.clear();
+            assert_eq!(batched.stats(), engine.stats(), "batch vs one by one: stats");
+            assert_eq!(batched.flows(), engine.flows(), "batch vs one by one: flows");
+        }
         if ctl & 8 != 0 {
             // The report sorts the flows in place; accounting then resumes on a stale index.
             engine.report_flows().reverse();
+            batched.report_flows().reverse();
         }
 
         let st = *engine.stats();
@@ -80,6 +100,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if ctl == 0xff {
             engine.reset_interval();
+            batched.reset_interval();
         }
     }
 });
