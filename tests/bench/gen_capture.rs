@@ -5,8 +5,74 @@
 //! gen-capture --frames 5000000 --flows 1024 --mix udp64 --out /tmp/x.pcap
 //! ```
 //! Mixes: `udp64` (64-byte Ethernet/IPv4/UDP frames), `imix` (7:4:1 of 64/594/1518-byte
-//! frames, a quarter IPv6, half TCP).
+//! frames, a quarter IPv6, half TCP), `collide` (64-byte UDP frames of `--flows` flows whose
+//! keys all collide in the flow table under the *unkeyed* hash: see [`colliding_keys`]).
 use std::io::{BufWriter, Write};
+
+use pktstat_core::engine::DEFAULT_SLOTS;
+use pktstat_core::flow::{Addr, FlowKey};
+use pktstat_core::hash::FlowHasher;
+
+/// `--mix collide`: the home slots every flow is pushed into (of the default table's 131,072).
+const COLLIDE_SLOTS: u64 = 64;
+
+/// The UDP flow key of the frames `frame()` writes, with this source address and port.
+fn udp_key(src4: [u8; 4], sport: u16) -> FlowKey {
+    FlowKey {
+        src: Addr::v4(src4),
+        dst: Addr::v4([192, 168, 1, 1]),
+        src_port: sport,
+        dst_port: 443,
+        proto: 17,
+        ..FlowKey::default()
+    }
+}
+
+/// Candidate `c` as a (source address, source port): 24 bits of address, the rest the port.
+fn candidate(c: u64) -> ([u8; 4], u16) {
+    (
+        [10, (c >> 16) as u8, (c >> 8) as u8, c as u8],
+        1024 + ((c >> 24) % 60_000) as u16,
+    )
+}
+
+/// `n` flows whose home slot in the default flow table (`hash & (S - 1)`, S = 131,072) under
+/// the unkeyed hash (`FlowHasher::new()`, what a table never given a seed uses) is one of
+/// [`COLLIDE_SLOTS`] — the attack the per-run key defeats. Brute force: one candidate in
+/// 2,048 qualifies, so 60,000 flows take ~123 M hashes (well under a second in release).
+/// Prints on stderr how many distinct home slots they occupy unkeyed and with a random key.
+fn colliding_keys(n: u32) -> Vec<([u8; 4], u16)> {
+    let mask = DEFAULT_SLOTS as u64 - 1;
+    let unkeyed = FlowHasher::new();
+    let mut out = Vec::with_capacity(n as usize);
+    let mut c = 0u64;
+    while out.len() < n as usize {
+        let (src, sport) = candidate(c);
+        if unkeyed.hash_key(&udp_key(src, sport)) & mask < COLLIDE_SLOTS {
+            out.push((src, sport));
+        }
+        c += 1;
+    }
+    let homes = |h: &FlowHasher| {
+        let mut s: Vec<u64> = out
+            .iter()
+            .map(|&(a, p)| h.hash_key(&udp_key(a, p)) & mask)
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s.len()
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    eprintln!(
+        "gen-capture: collide: {n} flows ({c} candidates tried) in {} home slots of {} unkeyed, {} with a random key",
+        homes(&unkeyed),
+        DEFAULT_SLOTS,
+        homes(&FlowHasher::with_seed([nanos, nanos.rotate_left(17) ^ 0x5bd1_e995]))
+    );
+    out
+}
 
 struct Rng(u64);
 impl Rng {
@@ -103,6 +169,11 @@ fn main() {
     hdr.extend_from_slice(&65535u32.to_le_bytes());
     hdr.extend_from_slice(&1u32.to_le_bytes());
     w.write_all(&hdr).unwrap_or_else(|e| die(&e.to_string()));
+    let collide = if mix == "collide" {
+        colliding_keys(flows)
+    } else {
+        Vec::new()
+    };
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut buf = Vec::with_capacity(2048);
     let (mut sec, mut usec) = (1_700_000_000u32, 0u32);
@@ -119,9 +190,15 @@ fn main() {
                 };
                 (s, (r >> 40) & 1 == 0, (r >> 41) & 3 == 0)
             }
+            "collide" => (64, false, false),
             other => die(&format!("unknown mix {other}")),
         };
         frame(&mut buf, len, flow, tcp, v6);
+        if let Some(&(src, sport)) = collide.get(flow as usize) {
+            // Ethernet (14) + IPv4: source address at 12, then the UDP source port at 20.
+            buf[26..30].copy_from_slice(&src);
+            buf[34..36].copy_from_slice(&sport.to_be_bytes());
+        }
         usec += 1;
         if usec == 1_000_000 {
             usec = 0;

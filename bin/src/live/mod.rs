@@ -12,10 +12,14 @@
 mod capture;
 mod frame;
 mod iface;
+#[allow(unsafe_code)] // setuid/capset/prctl, each block with its SAFETY argument (issue 7)
+mod privilege;
 mod recv;
 #[allow(unsafe_code)] // the one place for system calls, each block with its SAFETY argument
 mod ring;
 mod run;
+#[allow(unsafe_code)] // prctl(PR_SET_SECCOMP), with its SAFETY argument (issue 7)
+mod seccomp;
 
 use std::time::Duration;
 

@@ -80,6 +80,7 @@ pub fn run(settings: &Settings) -> Result<(), AppError> {
     // HOOK (issue 7, SPEC §8): the socket, ring and filter exist and are bound; nothing later
     // needs a capability. Drop capabilities, set no-new-privs, switch to -Z USER and install the
     // seccomp filter here, before the first packet is read.
+    super::privilege::lock_down(settings.user.as_deref())?;
 
     let on_any = cap.iface_name().is_none();
     let mut session = Session::new(settings, Clock::Wall, Box::new(SysNames::new()), on_any);
