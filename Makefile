@@ -55,11 +55,21 @@ test: deps lint unit bare-check check-platforms cross-test
 
 bench: build
 	bash tests/bench/offline.sh
+	bash tests/bench/collide.sh
 	bash tests/bench/filter_insns.sh
 
 # Live capture against tcpdump on a veth pair (root): BENCH_LIVE_FRAMES="1000000 5000000".
 bench-live:
 	bash tests/bench/live.sh
+
+# Each cargo-fuzz target for FUZZ_SECONDS (default 60); needs nightly and cargo-fuzz.
+fuzz:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
+	bash core/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
+
+# 10 minutes (SOAK_SECONDS) of paced traffic between namespaces with -l 1s --jsonl.
+soak: build
+	PKTSTAT_BIN=$(CURDIR)/$(BIN) bash tests/bench/soak.sh
 
 clean:
 	$(CARGO) clean

@@ -13,7 +13,7 @@ mod capture;
 mod frame;
 mod iface;
 #[allow(unsafe_code)] // setuid/capset/prctl, each block with its SAFETY argument (issue 7)
-mod privilege;
+pub(crate) mod privilege;
 mod recv;
 #[allow(unsafe_code)] // the one place for system calls, each block with its SAFETY argument
 mod ring;
@@ -130,7 +130,9 @@ pub fn capture_loop<C: Consumer>(
         if let Some(e) = next_edge {
             wait_ns = wait_ns.min(e.saturating_add(hold_ns).saturating_sub(t));
         }
-        if let Some(d) = deadline {
+        // Once a stop is pending the deadline has passed: only the stop's hold-back counts
+        // (else the wait would be 0 and the loop would spin until the stop completes).
+        if let (Some(d), None) = (deadline, stop_at) {
             wait_ns = wait_ns.min(d.saturating_sub(t));
         }
         if let Some(st) = stop_at {

@@ -57,6 +57,10 @@ pub fn run(settings: &Settings) -> Result<(), AppError> {
         filter: settings.filter.clone(),
     };
     let mut src = PcapSource::open(&cfg)?;
+    // The capture exists: give up root and every capability (SPEC §8), as the AF_PACKET path
+    // does, but without its seccomp filter (libpcap's own loop runs from here).
+    #[cfg(target_os = "linux")]
+    crate::live::privilege::lock_down_with(settings.user.as_deref(), false)?;
     let stop = stop::install().map_err(|e| {
         AppError::runtime(format!("cannot install the SIGINT/SIGTERM handlers: {e}"))
     })?;

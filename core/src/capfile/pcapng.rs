@@ -466,6 +466,10 @@ fn enhanced_packet<'a>(
     let iface = sec.iface(id, at)?;
     let (consumed, skip) = if whole {
         check_trailer(e, buf, block_type, len, at)?;
+        // The options after the (padded) data must stay inside the block, as tshark insists.
+        let opts = EPB_FIXED_LEN + pad4(caplen) as usize;
+        let area = buf.get(opts..len as usize - 4).unwrap_or(&[]);
+        options(e, area, at + opts as u64, |_, _, _| Ok(()))?;
         (len as usize, None)
     } else {
         // room is a multiple of 4 and caplen <= room, so the padded data fits too.

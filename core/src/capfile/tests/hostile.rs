@@ -476,6 +476,24 @@ pub fn cases() -> Vec<Case> {
                 room: 8,
             },
         ));
+        let mut g = ng1(big);
+        g.epb_opts(0, 1, 60, &frame(60, 2), &[(1, b"comment!")]);
+        let n = g.out.len();
+        let opt_at = n - 4 - 4 - 8 - 4; // trailer, endofopt, "comment!", option head
+        let mut c = Vec::new();
+        W { big }.u16(&mut c, 200);
+        g.out[opt_at + 2..opt_at + 4].copy_from_slice(&c);
+        v.push(case(
+            "EPB option past its block",
+            g.out,
+            1,
+            opt_at as u64,
+            OptionPastBlock {
+                code: 1,
+                len: 200,
+                room: 12,
+            },
+        ));
         let mut g = Ng::new(big);
         g.shb(big, &[(1, b"hello")]);
         let n = g.out.len();
