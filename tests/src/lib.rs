@@ -153,6 +153,19 @@ pub fn text_totals(stdout: &str) -> Option<(u64, u64)> {
     })
 }
 
+/// The `packets` total of the last `{"type":"summary",…}` line of `--jsonl` output; panics
+/// (with the output) when there is none, or a line is not valid JSON.
+pub fn jsonl_summary_packets(jsonl: &str) -> u64 {
+    let mut total = None;
+    for line in jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        let v = json::parse(line).unwrap_or_else(|e| panic!("invalid JSON line {line:?}: {e}"));
+        if v.get("type").and_then(json::Json::as_str) == Some("summary") {
+            total = v.get("packets").and_then(json::Json::as_u64);
+        }
+    }
+    total.unwrap_or_else(|| panic!("no summary line with packets in {jsonl:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,19 +15,6 @@ use std::time::Duration;
 
 use harness::{link, pktstat_bin, require_env, sh, unique, Bg, Ns};
 
-/// The `packets` total of pktstat's `--jsonl` summary line.
-fn total(jsonl: &str) -> u64 {
-    let line = jsonl
-        .lines()
-        .rfind(|l| l.contains("\"type\":\"summary\""))
-        .unwrap_or_else(|| panic!("no summary line in {jsonl:?}"));
-    let rest = &line[line.find("\"packets\":").expect("packets") + 10..];
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    rest[..end].parse().expect("a number")
-}
-
 /// Packets in a pcap file (tcpdump reads it back).
 fn pcap_count(path: &Path) -> u64 {
     let out = Command::new("tcpdump")
@@ -133,7 +120,7 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
         );
         let theirs = pcap_count(&pcap);
         let _ = std::fs::remove_file(&pcap);
-        let ours = total(&String::from_utf8_lossy(&out.stdout));
+        let ours = pktstat_e2e::jsonl_summary_packets(&String::from_utf8_lossy(&out.stdout));
         eprintln!("{iface} {e:?}: pktstat {ours}, tcpdump {theirs}");
         assert!(
             theirs > 0,
@@ -217,7 +204,7 @@ fn offline_totals_equal_tcpdump() {
                 String::from_utf8_lossy(&out.stderr)
             );
             assert_eq!(
-                total(&String::from_utf8_lossy(&out.stdout)),
+                pktstat_e2e::jsonl_summary_packets(&String::from_utf8_lossy(&out.stdout)),
                 theirs,
                 "{f} {e:?}"
             );

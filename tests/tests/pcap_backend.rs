@@ -101,39 +101,6 @@ fn ours(all: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The `packets` total of a `-j` / `--jsonl` summary.
-fn total_packets(json: &str) -> u64 {
-    let script = r#"
-import json, sys
-t = None
-for line in sys.stdin:
-    line = line.strip()
-    if not line:
-        continue
-    v = json.loads(line)
-    if isinstance(v, dict) and v.get("type") == "summary":
-        t = v["packets"]
-print(t)
-"#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(json.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    text.parse()
-        .unwrap_or_else(|_| panic!("no summary line in the output: {json}"))
-}
-
 /// The packets column of the one flow matching `needle`.
 fn packets_of(flows: &[String], needle: &str) -> String {
     let hits = grep(flows, needle);
@@ -230,7 +197,7 @@ fn filter_is_compiled_by_libpcap() {
     let text = stdout(&out);
     let all = flows(&text);
     // Only the datagrams pass: no ICMP echo, no neighbour discovery, no ARP.
-    assert_eq!(total_packets(&text), 17, "{all:#?}");
+    assert_eq!(pktstat_e2e::jsonl_summary_packets(&text), 17, "{all:#?}");
     assert!(all.iter().all(|l| l.contains(" UDP ")), "{all:#?}");
     assert_eq!(packets_of(&all, " 40003 UDP "), "12");
     assert_eq!(packets_of(&all, " 40004 UDP "), "5");
