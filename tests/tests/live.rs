@@ -6,6 +6,7 @@
 mod harness;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pktstat_e2e::compare;
@@ -177,6 +178,18 @@ fn any_counts_per_interface_like_tcpdump() {
         "icmp or udp",
     ]);
     let td = Bg::spawn(td);
+    // `-i any` frames are SLL2 (longer): bytes are checked against per-interface captures.
+    let per_iface: Vec<(String, PathBuf, Bg)> = ["lo".to_owned(), vb.clone()]
+        .into_iter()
+        .map(|i| {
+            let f = std::env::temp_dir().join(format!("{}.pcap", harness::unique("one")));
+            let mut c = b.command("tcpdump");
+            c.args(["-i", &i, "-U", "--immediate-mode", "-w"])
+                .arg(&f)
+                .arg("icmp or udp");
+            (i, f, Bg::spawn(c))
+        })
+        .collect();
     let ps = Bg::spawn(b.pktstat(&["-t", "3s", "-j"]));
     std::thread::sleep(Duration::from_millis(1200));
     a.run("ping -c 4 -i 0.2 -q 10.72.0.2 >/dev/null");
@@ -186,6 +199,26 @@ fn any_counts_per_interface_like_tcpdump() {
     assert!(out.status.success(), "{}", stderr(&out));
     td.signal("INT");
     let _ = td.wait(Duration::from_secs(5));
+    // Bytes per (interface, src, dst, icmp type, dport) from each interface's own capture.
+    let mut expect_bytes = std::collections::BTreeMap::<String, u64>::new();
+    for (i, f, c) in per_iface {
+        c.signal("INT");
+        let _ = c.wait(Duration::from_secs(5));
+        let fields = harness::sh(&format!(
+            "tshark -r {} -T fields -e frame.len -e ip.src -e ip.dst -e icmp.type -e udp.dstport -E separator=' ' -E occurrence=f",
+            f.display()
+        ));
+        let _ = std::fs::remove_file(&f);
+        for l in fields.lines() {
+            let v: Vec<&str> = l.split(' ').collect();
+            if v.len() < 5 || v[1].is_empty() {
+                continue;
+            }
+            let dport = if v[3].is_empty() { v[4] } else { "" };
+            let key = format!("{i} {} {} {}{dport}", v[1], v[2], v[3]);
+            *expect_bytes.entry(key).or_default() += v[0].parse::<u64>().unwrap();
+        }
+    }
     // tcpdump's view: packets per (interface, src, dst, proto, icmp type, dport).
     let names: std::collections::HashMap<String, String> = [
         ("lo".to_owned(), b.ifindex("lo")),
@@ -217,6 +250,7 @@ fn any_counts_per_interface_like_tcpdump() {
         *expect.entry(key).or_default() += 1;
     }
     let mut got = std::collections::BTreeMap::<String, u64>::new();
+    let mut got_bytes = std::collections::BTreeMap::<String, u64>::new();
     for l in flows(&stdout(&out)) {
         let f: Vec<&str> = l.split(' ').collect();
         let (ty, dport) = match f[4] {
@@ -224,16 +258,19 @@ fn any_counts_per_interface_like_tcpdump() {
             "UDP" => (String::new(), f[3].to_owned()),
             _ => continue,
         };
-        got.insert(
-            format!("{} {} {} {ty}{dport}", f[9], f[0], f[1]),
-            f[11].parse().unwrap(),
-        );
+        let key = format!("{} {} {} {ty}{dport}", f[9], f[0], f[1]);
+        got.insert(key.clone(), f[11].parse().unwrap());
+        got_bytes.insert(key, f[10].parse().unwrap());
     }
     assert!(
         expect.values().sum::<u64>() >= 4 + 4 + 6 + 5,
         "tcpdump saw too little: {expect:?}"
     );
     assert_eq!(got, expect);
+    assert_eq!(
+        got_bytes, expect_bytes,
+        "bytes on any vs the per-interface captures"
+    );
 }
 
 #[test]
