@@ -34,19 +34,9 @@ fn veth_flows_equal_tcpdump_recording() {
     let (a, b) = (Ns::new(), Ns::new());
     let (_va, vb) = link(&a, &b, 71);
     let pcap = std::env::temp_dir().join(format!("{}.pcap", harness::unique("live")));
-    let pcap_s = pcap.to_str().unwrap().to_owned();
-    let mut td = b.command("tcpdump");
-    td.args([
-        "-i",
-        &vb,
-        "-s",
-        "0",
-        "-U",
-        "--immediate-mode",
-        "-w",
-        &pcap_s,
-    ]);
-    let td = Bg::spawn(td);
+    // Let the new link's own chatter (IPv6 MLD reports) pass first.
+    std::thread::sleep(Duration::from_millis(2500));
+    let td = b.tcpdump(&["-i", &vb, "-s", "0"], &pcap);
     let ps = Bg::spawn(b.pktstat(&["-i", &vb, "-t", "6s", "-j"]));
     std::thread::sleep(Duration::from_millis(1200));
     a.run("ping -c 5 -i 0.2 -q 10.71.0.2 >/dev/null");
@@ -167,27 +157,14 @@ fn any_counts_per_interface_like_tcpdump() {
     let (_va, vb) = link(&a, &b, 72);
     let pcap = std::env::temp_dir().join(format!("{}.pcap", harness::unique("any")));
     let pcap_s = pcap.to_str().unwrap().to_owned();
-    let mut td = b.command("tcpdump");
-    td.args([
-        "-i",
-        "any",
-        "-U",
-        "--immediate-mode",
-        "-w",
-        &pcap_s,
-        "icmp or udp",
-    ]);
-    let td = Bg::spawn(td);
+    let td = b.tcpdump(&["-i", "any", "icmp or udp"], &pcap);
     // `-i any` frames are SLL2 (longer): bytes are checked against per-interface captures.
     let per_iface: Vec<(String, PathBuf, Bg)> = ["lo".to_owned(), vb.clone()]
         .into_iter()
         .map(|i| {
             let f = std::env::temp_dir().join(format!("{}.pcap", harness::unique("one")));
-            let mut c = b.command("tcpdump");
-            c.args(["-i", &i, "-U", "--immediate-mode", "-w"])
-                .arg(&f)
-                .arg("icmp or udp");
-            (i, f, Bg::spawn(c))
+            let c = b.tcpdump(&["-i", &i, "icmp or udp"], &f);
+            (i, f, c)
         })
         .collect();
     let ps = Bg::spawn(b.pktstat(&["-t", "3s", "-j"]));

@@ -3,7 +3,7 @@
 //! nothing behind. The tests need root, `ip`, `tcpdump` and `python3`: without them they fail
 //! with a message saying what is missing, never pass vacuously.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -107,6 +107,24 @@ impl Ns {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.name, program]);
         c
+    }
+
+    /// `tcpdump -U --immediate-mode -w out [args…]` in the background, returned only once it
+    /// captures (its file has the pcap header): tcpdump starts more slowly than pktstat, and a
+    /// test that compares them needs tcpdump's window to hold pktstat's.
+    pub fn tcpdump(&self, args: &[&str], out: &Path) -> Bg {
+        let mut c = self.command("tcpdump");
+        c.args(["-U", "--immediate-mode", "-w"]).arg(out).args(args);
+        let bg = Bg::spawn(c);
+        let t0 = Instant::now();
+        while std::fs::metadata(out).map_or(true, |m| m.len() < 24) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "tcpdump {args:?} did not start capturing within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bg
     }
 
     /// pktstat with `args`, inside the namespace.
