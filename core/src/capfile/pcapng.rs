@@ -464,29 +464,16 @@ fn enhanced_packet<'a>(
         return Err(err(at, ErrorKind::RecordTooLarge { caplen }));
     }
     let iface = sec.iface(id, at)?;
-    let (consumed, skip) = if whole {
-        check_trailer(e, buf, block_type, len, at)?;
+    let Some((consumed, skip)) = packet_extent(e, buf, at, block_type, len, EPB_FIXED_LEN, caplen)?
+    else {
+        return wait(buf, eof, at, block_type, len);
+    };
+    if whole {
         // The options after the (padded) data must stay inside the block, as tshark insists.
         let opts = EPB_FIXED_LEN + pad4(caplen) as usize;
         let area = buf.get(opts..len as usize - 4).unwrap_or(&[]);
         options(e, area, at + opts as u64, |_, _, _| Ok(()))?;
-        (len as usize, None)
-    } else {
-        // room is a multiple of 4 and caplen <= room, so the padded data fits too.
-        let end = EPB_FIXED_LEN as u32 + pad4(caplen);
-        if buf.len() < end as usize {
-            return wait(buf, eof, at, block_type, len);
-        }
-        (
-            end as usize,
-            Some(Skip {
-                start: at,
-                block_type,
-                total: len,
-                left: len - end,
-            }),
-        )
-    };
+    }
     let Some(data) = buf.get(EPB_FIXED_LEN..EPB_FIXED_LEN + caplen as usize) else {
         return wait(buf, eof, at, block_type, len);
     };
@@ -507,6 +494,38 @@ fn enhanced_packet<'a>(
         },
         skip,
     ))
+}
+
+/// How much of a packet block to consume now. A block that fits the caller's buffer (which
+/// then holds it whole) is consumed whole, its trailer checked; a larger one up to the end of
+/// its padded data (`fixed` header bytes, then `caplen`), the rest skipped in pieces.
+/// `Ok(None)`: the padded data is not all in `buf` yet.
+fn packet_extent(
+    e: Endian,
+    buf: &[u8],
+    at: u64,
+    block_type: u32,
+    len: u32,
+    fixed: usize,
+    caplen: u32,
+) -> Result<Option<(usize, Option<Skip>)>, Error> {
+    if len as usize <= MIN_BUFFER {
+        check_trailer(e, buf, block_type, len, at)?;
+        return Ok(Some((len as usize, None)));
+    }
+    // The room after the fixed part is a multiple of 4 and caplen <= room: the padded data
+    // fits inside the block.
+    let end = fixed as u32 + pad4(caplen);
+    if buf.len() < end as usize {
+        return Ok(None);
+    }
+    let skip = Skip {
+        start: at,
+        block_type,
+        total: len,
+        left: len - end,
+    };
+    Ok(Some((end as usize, Some(skip))))
 }
 
 fn simple_packet<'a>(
@@ -533,23 +552,8 @@ fn simple_packet<'a>(
     if caplen as usize > MAX_RECORD {
         return Err(err(at, ErrorKind::RecordTooLarge { caplen }));
     }
-    let (consumed, skip) = if whole {
-        check_trailer(e, buf, SPB, len, at)?;
-        (len as usize, None)
-    } else {
-        let end = SPB_FIXED_LEN as u32 + pad4(caplen);
-        if buf.len() < end as usize {
-            return wait(buf, eof, at, SPB, len);
-        }
-        (
-            end as usize,
-            Some(Skip {
-                start: at,
-                block_type: SPB,
-                total: len,
-                left: len - end,
-            }),
-        )
+    let Some((consumed, skip)) = packet_extent(e, buf, at, SPB, len, SPB_FIXED_LEN, caplen)? else {
+        return wait(buf, eof, at, SPB, len);
     };
     let Some(data) = buf.get(SPB_FIXED_LEN..SPB_FIXED_LEN + caplen as usize) else {
         return wait(buf, eof, at, SPB, len);
