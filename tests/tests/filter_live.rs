@@ -98,11 +98,17 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
     std::thread::sleep(Duration::from_millis(1500));
     let mut runs = Vec::new();
     for (e, pcap, td) in dumps {
-        let ps = Bg::spawn(b.pktstat(&["-i", &iface, "-f", &e, "-t", "4s", "--jsonl"]));
+        // -t only as a safety net: the test stops every pktstat once the traffic is over, so
+        // a slow machine cannot push the last packets past pktstat's window.
+        let ps = Bg::spawn(b.pktstat(&["-i", &iface, "-f", &e, "-t", "60s", "--jsonl"]));
         runs.push((e, pcap, td, ps));
     }
     std::thread::sleep(Duration::from_millis(1000));
     traffic(&a, &va, &mac_b, n);
+    std::thread::sleep(Duration::from_millis(500));
+    for (_, _, _, ps) in &runs {
+        ps.signal("INT");
+    }
     let mut failures = Vec::new();
     for (e, pcap, td, ps) in runs {
         let (out, _) = ps.wait(Duration::from_secs(10));
@@ -119,7 +125,6 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
             String::from_utf8_lossy(&tdo.stderr)
         );
         let theirs = pcap_count(&pcap);
-        let _ = std::fs::remove_file(&pcap);
         let ours = pktstat_e2e::jsonl_summary_packets(&String::from_utf8_lossy(&out.stdout));
         eprintln!("{iface} {e:?}: pktstat {ours}, tcpdump {theirs}");
         assert!(
@@ -127,8 +132,19 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
             "{e:?}: tcpdump saw nothing; the test traffic is missing"
         );
         if ours != theirs {
-            failures.push(format!("{e:?}: pktstat {ours}, tcpdump {theirs}"));
+            // Both sides in full, so a mismatch says which packet.
+            let listing = Command::new("tcpdump")
+                .args(["-nn", "-tt", "-r"])
+                .arg(&pcap)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            failures.push(format!(
+                "{e:?}: pktstat {ours}, tcpdump {theirs}\ntcpdump:\n{listing}pktstat:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
         }
+        let _ = std::fs::remove_file(&pcap);
     }
     assert!(failures.is_empty(), "on {iface}:\n{}", failures.join("\n"));
 }

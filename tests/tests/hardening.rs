@@ -101,7 +101,7 @@ fn default_run_drops_everything_and_still_counts() {
     require_env();
     let (a, b) = (Ns::new(), Ns::new());
     let (ia, _ib) = link(&a, &b, 73);
-    let cap = Bg::spawn(a.pktstat(&["-i", &ia, "-t", "3s", "-j"]));
+    let cap = Bg::spawn(a.pktstat(&["-i", &ia, "-t", "5s", "-j"]));
     let st = locked_status(cap.child.id());
     let (uid, gid) = nobody();
     assert_eq!(st.uid, vec![uid.clone(); 4], "{st:?}");
@@ -121,7 +121,7 @@ fn default_run_drops_everything_and_still_counts() {
     b.run(
         "python3 -c \"import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(100): s.sendto(b'x'*50,('10.73.0.1',9999))\"",
     );
-    let (out, _) = cap.wait(Duration::from_secs(6));
+    let (out, _) = cap.wait(Duration::from_secs(8));
     assert_exited_cleanly(&out);
     let flows = harness::flows(&String::from_utf8_lossy(&out.stdout));
     let find = |needle: &str| -> Vec<&String> { harness::grep(&flows, needle) };

@@ -37,7 +37,7 @@ fn veth_flows_equal_tcpdump_recording() {
     // Let the new link's own chatter (IPv6 MLD reports) pass first.
     std::thread::sleep(Duration::from_millis(2500));
     let td = b.tcpdump(&["-i", &vb, "-s", "0"], &pcap);
-    let ps = Bg::spawn(b.pktstat(&["-i", &vb, "-t", "6s", "-j"]));
+    let ps = Bg::spawn(b.pktstat(&["-i", &vb, "-t", "60s", "-j"]));
     std::thread::sleep(Duration::from_millis(1200));
     a.run("ping -c 5 -i 0.2 -q 10.71.0.2 >/dev/null");
     a.run("ping -6 -c 3 -i 0.2 -q fd00:71::2 >/dev/null");
@@ -52,6 +52,8 @@ fn veth_flows_equal_tcpdump_recording() {
     std::thread::sleep(Duration::from_millis(300));
     a.run("python3 -c \"import socket\ns=socket.create_connection(('10.71.0.2', 8080))\nn=0\nwhile True:\n    d=s.recv(65536)\n    if not d: break\n    n+=len(d)\nassert n==200000, n\"");
     server.wait(Duration::from_secs(5));
+    // The traffic is over: stop now (-t is only a safety net on a slow machine).
+    ps.signal("INT");
     let (out, _) = ps.wait(Duration::from_secs(10));
     assert!(out.status.success(), "pktstat failed: {}", stderr(&out));
     td.signal("INT");
@@ -131,9 +133,11 @@ fn veth_flows_equal_tcpdump_recording() {
 fn loopback_counts_each_packet_once() {
     require_env();
     let a = Ns::new();
-    let ps = Bg::spawn(a.pktstat(&["-i", "lo", "-t", "2s", "-j"]));
+    let ps = Bg::spawn(a.pktstat(&["-i", "lo", "-t", "60s", "-j"]));
     std::thread::sleep(Duration::from_millis(700));
     udp(&a, "127.0.0.1", 40005, 10, 100);
+    // The traffic is over: stop now (-t is only a safety net on a slow machine).
+    ps.signal("INT");
     let (out, _) = ps.wait(Duration::from_secs(5));
     assert!(out.status.success(), "{}", stderr(&out));
     let f = flows(&stdout(&out));
@@ -167,11 +171,13 @@ fn any_counts_per_interface_like_tcpdump() {
             (i, f, c)
         })
         .collect();
-    let ps = Bg::spawn(b.pktstat(&["-t", "3s", "-j"]));
+    let ps = Bg::spawn(b.pktstat(&["-t", "60s", "-j"]));
     std::thread::sleep(Duration::from_millis(1200));
     a.run("ping -c 4 -i 0.2 -q 10.72.0.2 >/dev/null");
     b.run("ping -c 3 -i 0.2 -q 127.0.0.1 >/dev/null");
     udp(&b, "127.0.0.1", 40006, 5, 10);
+    // The traffic is over: stop now (-t is only a safety net on a slow machine).
+    ps.signal("INT");
     let (out, _) = ps.wait(Duration::from_secs(6));
     assert!(out.status.success(), "{}", stderr(&out));
     td.signal("INT");
@@ -260,9 +266,11 @@ fn direction_in_counts_routed_packets_once() {
     a.run("ip route add 10.74.0.0/24 via 10.73.0.2");
     b.run("ip route add 10.73.0.0/24 via 10.74.0.1");
     a.run("ping -c 1 -W 2 -q 10.74.0.2 >/dev/null"); // resolve neighbours first
-    let ps = Bg::spawn(r.pktstat(&["-Q", "in", "-t", "2s", "-j"]));
+    let ps = Bg::spawn(r.pktstat(&["-Q", "in", "-t", "60s", "-j"]));
     std::thread::sleep(Duration::from_millis(800));
     udp(&a, "10.74.0.2", 40007, 12, 20);
+    // The traffic is over: stop now (-t is only a safety net on a slow machine).
+    ps.signal("INT");
     let (out, _) = ps.wait(Duration::from_secs(5));
     assert!(out.status.success(), "{}", stderr(&out));
     let f = flows(&stdout(&out));
@@ -289,12 +297,14 @@ fn vlan_tagged_frames_keyed_by_vlan_with_tag_bytes() {
         .run(&format!("cat /sys/class/net/{vb}/address"))
         .trim()
         .replace(':', "");
-    let ps = Bg::spawn(b.pktstat(&["-i", &vb, "-v", "-t", "2s", "-j"]));
+    let ps = Bg::spawn(b.pktstat(&["-i", &vb, "-v", "-t", "60s", "-j"]));
     std::thread::sleep(Duration::from_millis(800));
     // 9 frames: Ethernet + 802.1Q tag 10 + IPv4 + UDP 10.75.0.1:5000 -> 10.75.0.2:40008 + 4 bytes.
     a.run(&format!(
         "python3 -c \"import socket,struct\ns=socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\ns.bind(('{va}', 0))\nip=struct.pack('!BBHHHBBH4s4s',0x45,0,32,1,0,64,17,0,socket.inet_aton('10.75.0.1'),socket.inet_aton('10.75.0.2'))\nudp=struct.pack('!HHHH',5000,40008,12,0)+b'abcd'\nf=bytes.fromhex('{mac}')+b'\\x02\\x00\\x00\\x00\\x00\\x01'+struct.pack('!HH',0x8100,10)+b'\\x08\\x00'+ip+udp\nassert len(f)==50\nfor i in range(9): s.send(f)\""
     ));
+    // The traffic is over: stop now (-t is only a safety net on a slow machine).
+    ps.signal("INT");
     let (out, _) = ps.wait(Duration::from_secs(5));
     assert!(out.status.success(), "{}", stderr(&out));
     let f = flows(&stdout(&out));

@@ -115,17 +115,21 @@ fn pcap_and_afpacket_count_the_same_flows() {
     let (_va, vb) = link(&a, &b, 81);
     let by_pcap = Bg::spawn(pktstat_pcap(
         &b,
-        &["--backend", "pcap", "-i", &vb, "-t", "5s", "-j"],
+        &["--backend", "pcap", "-i", &vb, "-t", "60s", "-j"],
     ));
     let by_ring = Bg::spawn(pktstat_pcap(
         &b,
-        &["--backend", "afpacket", "-i", &vb, "-t", "5s", "-j"],
+        &["--backend", "afpacket", "-i", &vb, "-t", "60s", "-j"],
     ));
     std::thread::sleep(Duration::from_millis(1200));
     a.run("ping -c 5 -i 0.2 -q 10.81.0.2 >/dev/null");
     a.run("ping -6 -c 3 -i 0.2 -q fd00:81::2 >/dev/null");
     udp(&a, "10.81.0.2", 40001, 20, 300);
     udp(&a, "fd00:81::2", 40002, 7, 50);
+    // The traffic is over: stop both now (-t is only a safety net on a slow machine).
+    std::thread::sleep(Duration::from_millis(300));
+    by_pcap.signal("INT");
+    by_ring.signal("INT");
     let (pcap_out, _) = by_pcap.wait(Duration::from_secs(10));
     let (ring_out, _) = by_ring.wait(Duration::from_secs(10));
     assert!(
