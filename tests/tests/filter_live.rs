@@ -89,10 +89,13 @@ fn live_case(n: u8, on_any: bool, exprs: &[String]) {
     let mut dumps = Vec::new();
     for e in exprs {
         let pcap = std::env::temp_dir().join(format!("{}.pcap", unique("flt")));
-        // Returns once tcpdump captures (harness::Ns::tcpdump waits for its file header).
-        let td = b.tcpdump(&["-i", &iface, e], &pcap);
-        dumps.push((e.clone(), pcap, td));
+        let mut td = b.command("tcpdump");
+        td.args(["-i", &iface, "-U", "--immediate-mode", "-w"])
+            .arg(&pcap)
+            .arg(e);
+        dumps.push((e.clone(), pcap, Bg::spawn(td)));
     }
+    std::thread::sleep(Duration::from_millis(1500));
     let mut runs = Vec::new();
     for (e, pcap, td) in dumps {
         // -t only as a safety net: the test stops every pktstat once the traffic is over, so
